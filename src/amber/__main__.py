@@ -1,0 +1,5 @@
+"""`python -m amber` runs the CLI."""
+
+from amber.cli import main
+
+main()

