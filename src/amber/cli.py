@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from amber import SCHEMA_VERSION, __version__
+from amber import SCHEMA_VERSION, __version__, catalog
 from amber.errors import AmberError, InvalidInput
 from amber.models import MEMORY_TYPES, MemoryType
 from amber.project import git_project
@@ -116,7 +116,8 @@ def auto(
 ) -> None:
     """Before a task: a cached answer if one fits, else the memories that bear on it."""
     from amber.compose import session
-    from amber.memory import Filters
+    from amber.recall import auto as auto_call
+    from amber.schema import Filters
 
     settings = _settings()
     scope = _project(project)
@@ -129,7 +130,9 @@ def auto(
     )
     with session(settings) as rt:
         memory = rt.memory()
-        doc = memory.auto(query, filters, top_k, budget_tokens or settings.budget_tokens, scope)
+        doc = auto_call(
+            memory, query, filters, top_k, budget_tokens or settings.budget_tokens, scope
+        )
         doc.update(project=scope or None, skill=None, degraded=memory.degraded)
     _finish(doc, as_json, found=doc["status"] != "no_match")
 
@@ -195,7 +198,7 @@ def retrieve(
 ) -> None:
     """Search memories (no cache), best first."""
     from amber.compose import session
-    from amber.memory import Filters
+    from amber.schema import Filters
 
     if mode not in ("hybrid", "dense", "bm25"):
         raise InvalidInput(f"unknown --mode {mode!r}; allowed: hybrid, dense, bm25")
@@ -238,7 +241,7 @@ def cache_store(
 ) -> None:
     """Keep a reusable answer for a query (served by `auto` to queries with the same meaning)."""
     from amber.compose import session
-    from amber.memory import MAX_QUERY_CHARS, validate_text
+    from amber.schema import MAX_QUERY_CHARS, validate_text
 
     settings = _settings()
     answer = _read_content(response, None)
@@ -271,7 +274,7 @@ def list_(
 ) -> None:
     """List memories, newest first."""
     from amber.compose import session
-    from amber.memory import Filters
+    from amber.schema import Filters
 
     filters = Filters(
         project=None if all_projects else _project(project),
@@ -281,7 +284,7 @@ def list_(
         include_history=history,
     )
     with session(_settings(), need_embedder=False) as rt:
-        memories = [m.public() for m in rt.memory().list(filters, limit)]
+        memories = [m.public() for m in catalog.list_memories(rt.memory(), filters, limit)]
     _finish({"memories": memories, "total": len(memories)}, as_json, found=bool(memories))
 
 
@@ -293,7 +296,7 @@ def get(
     from amber.compose import session
 
     with session(_settings(), need_embedder=False) as rt:
-        doc = rt.memory().get(memory_id.strip())
+        doc = catalog.get_memory(rt.memory(), memory_id.strip())
     _finish(doc, as_json)
 
 
@@ -310,7 +313,7 @@ def forget(
 ) -> None:
     """Delete memories by id or by filter (asks first unless --yes)."""
     from amber.compose import session
-    from amber.memory import Filters
+    from amber.schema import Filters
 
     has_filter = bool(type_ or tags or project is not None or agent)
     if not ids and not has_filter and not all_:
@@ -329,16 +332,18 @@ def forget(
                 agent=agent,
                 include_history=True,
             )
-            targets += memory.matching_ids(filters)
+            targets += catalog.matching_ids(memory, filters)
         for target in ids or []:
-            memory.get(target)  # unknown ids are reported before anything is deleted
+            catalog.get_memory(
+                memory, target
+            )  # unknown ids are reported before anything is deleted
         if not yes:
             if not sys.stdin.isatty():
                 raise InvalidInput(
                     f"this would forget {len(targets)} memories; pass --yes to confirm"
                 )
             typer.confirm(f"Forget {len(targets)} memories?", abort=True)
-        count = memory.forget(sorted(set(targets)))
+        count = catalog.forget_memories(memory, sorted(set(targets)))
     _finish({"status": "forgotten", "count": count}, as_json, found=count > 0)
 
 
@@ -350,7 +355,7 @@ def health(as_json: JsonOpt = False) -> None:
 
     settings = _settings()
     with session(settings, need_embedder=False) as rt:
-        counts = rt.memory().stats()
+        counts = catalog.stats(rt.memory())
         size = rt.store.size_bytes()
         doc = {
             "status": "ok",
@@ -408,11 +413,10 @@ def _log_crash() -> Path | None:
         return None
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = home / "amber.log"
-    logging.basicConfig(
-        filename=path, level=logging.ERROR, format="%(asctime)s %(process)d %(message)s"
-    )
-    logging.getLogger("amber").error("internal error\n%s", traceback.format_exc())
-    os.chmod(path, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as log:
+        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()} internal error\n")
+        log.write(traceback.format_exc())
     return path
 
 

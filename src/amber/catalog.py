@@ -1,0 +1,87 @@
+"""The catalogue: list, show, forget, count, and fill in embeddings that were left pending."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from amber import text as textops
+from amber.errors import InvalidInput, NotFound
+from amber.memory import MemoryService
+from amber.models import Memory
+from amber.schema import Filters
+from amber.stores.base import Where
+
+
+def list_memories(memory: MemoryService, filters: Filters, limit: int) -> list[Memory]:
+    where = filters.where()
+    where.equals["chunk"] = 0
+    hits = memory.store.scroll(memory.collection, where, limit, newest_first="created_ts")
+    return [Memory.model_validate(h.payload) for h in hits]
+
+
+def get_memory(memory: MemoryService, mem_id: str) -> dict[str, Any]:
+    try:
+        uuid.UUID(mem_id)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{mem_id!r} is not a memory id", hint="ids look like 3f2b…; see `amber list`"
+        ) from exc
+    found = memory.store.get(memory.collection, [mem_id])
+    if not found:
+        raise NotFound(f"no memory with id {mem_id}", hint="see `amber list`")
+    shown = Memory.model_validate(found[0].payload)
+    history = []
+    previous = shown.supersedes
+    while previous and len(history) < 50:
+        older = memory.store.get(memory.collection, [previous])
+        if not older:
+            break
+        history.append(Memory.model_validate(older[0].payload).public())
+        previous = older[0].payload.get("supersedes", "")
+    return {"memory": shown.public(), "history": history}
+
+
+def forget_memories(memory: MemoryService, ids: list[str]) -> int:
+    doomed: list[str] = []
+    for mem_id in ids:
+        doomed.extend(memory.ids_of(mem_id))
+    memory.store.delete(memory.collection, doomed)
+    return len(ids)
+
+
+def matching_ids(memory: MemoryService, filters: Filters, limit: int = 1_000_000) -> list[str]:
+    where = filters.where()
+    where.equals["chunk"] = 0
+    return [h.id for h in memory.store.scroll(memory.collection, where, limit)]
+
+
+def stats(memory: MemoryService) -> dict[str, int]:
+    first = Where(equals={"chunk": 0})
+    return {
+        "memories": memory.store.count(memory.collection, first),
+        "active": memory.store.count(
+            memory.collection, Where(equals={"chunk": 0, "state": "active"})
+        ),
+        "pending_embedding": memory.store.count(
+            memory.collection, Where(equals={"chunk": 0, "embedding": "pending"})
+        ),
+        "cache_entries": memory.cache.count(),
+    }
+
+
+def fill_pending(memory: MemoryService, limit: int = 10_000) -> int:
+    """Embed memories stored while the embedder was down; returns how many were filled."""
+    if memory.embedder is None:
+        return 0
+    where = Where(equals={"chunk": 0, "embedding": "pending"})
+    filled = 0
+    for hit in memory.store.scroll(memory.collection, where, limit):
+        pending = Memory.model_validate(hit.payload)
+        chunks = textops.chunk_words(pending.content, *memory.window())
+        vectors = memory.embed_texts(chunks)
+        if vectors is None:
+            break
+        memory.write(pending.model_copy(update={"embedding": "done"}), chunks, vectors)
+        filled += 1
+    return filled

@@ -1,0 +1,83 @@
+"""How memories are laid out in a collection: ids, payload indexes, filters, input checks."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from amber.errors import InvalidInput
+from amber.stores.base import Where
+
+_NS = uuid.UUID("7d7c2f5e-3b1a-4f4e-8a59-2d8e6b1c9a01")
+MEMORY_INDEXES = (
+    ("project", "keyword"),
+    ("type", "keyword"),
+    ("tags", "keyword"),
+    ("agent", "keyword"),
+    ("key", "keyword"),
+    ("memory_id", "keyword"),
+    ("created_ts", "float"),
+    ("expires_ts", "float"),
+    ("state", "keyword"),
+    ("chunk", "integer"),
+    ("embedding", "keyword"),
+)
+MAX_QUERY_CHARS = 8000
+
+
+@dataclass
+class Filters:
+    project: str | None = None  # None: every project; "": project-less only
+    include_projectless: bool = True
+    types: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    agent: str | None = None
+    exclude_agent: str | None = None
+    include_history: bool = False
+
+    def where(self) -> Where:
+        where = Where()
+        if self.project is not None:
+            projects = [self.project, ""] if self.include_projectless else [self.project]
+            where.any_of["project"] = sorted(set(projects))
+        if self.types:
+            where.any_of["type"] = self.types
+        if self.tags:
+            where.all_of["tags"] = self.tags
+        if self.agent:
+            where.equals["agent"] = self.agent
+        if self.exclude_agent:
+            where.none_of["agent"] = [self.exclude_agent]
+        if not self.include_history:
+            where.equals["state"] = "active"
+            where.greater["expires_ts"] = time.time()
+        return where
+
+
+def memory_id(project: str, content: str) -> str:
+    digest = hashlib.sha256(f"{project}\x00{' '.join(content.split())}".encode()).hexdigest()
+    return str(uuid.uuid5(_NS, digest))
+
+
+def chunk_id(mem_id: str, index: int) -> str:
+    return mem_id if index == 0 else str(uuid.uuid5(uuid.UUID(mem_id), str(index)))
+
+
+def validate_text(value: str, what: str, limit: int) -> str:
+    if not value or not value.strip():
+        raise InvalidInput(f"{what} is empty", hint=f"pass some text as {what}")
+    bad = [c for c in value if ord(c) < 32 and c not in "\n\r\t"]
+    if bad:
+        raise InvalidInput(
+            f"{what} contains control characters (first: {ord(bad[0]):#04x})",
+            hint="strip NUL and other control bytes before passing text to amber",
+        )
+    size = len(value.encode("utf-8"))
+    if size > limit:
+        raise InvalidInput(
+            f"{what} is {size} bytes, over the limit of {limit}",
+            hint="split it, or raise AMBER_MAX_CONTENT_BYTES",
+        )
+    return value
