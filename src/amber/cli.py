@@ -16,7 +16,7 @@ from amber import SCHEMA_VERSION, __version__, catalog
 from amber.errors import AmberError, InvalidInput
 from amber.models import MEMORY_TYPES, MemoryType
 from amber.project import git_project
-from amber.render import emit, emit_error
+from amber.render import emit, emit_error, wants_json
 from amber.settings import Settings, load_settings
 from amber.text import normalise_tags
 
@@ -375,6 +375,72 @@ def health(as_json: JsonOpt = False) -> None:
         "detail": reason,
     }
     _finish(doc, as_json)
+
+
+@app.command("eval")
+def eval_(
+    dataset: Annotated[
+        Path,
+        typer.Option(
+            "--dataset", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv."
+        ),
+    ],
+    split: Annotated[str, typer.Option("--split")] = "test",
+    mode: Annotated[str, typer.Option("--mode", help="dense, bm25, hybrid or all.")] = "all",
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep", help="Also try RRF constants and weights, DBSF and adaptive fusion."
+        ),
+    ] = False,
+    limit_queries: Annotated[int | None, typer.Option("--limit-queries", min=1)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure retrieval quality (nDCG@10, Recall@10/100, MRR@10) on a throwaway store."""
+    from amber import evaluation
+    from amber.compose import scratch_memory
+
+    modes = ["bm25", "dense", "hybrid"] if mode == "all" else [mode]
+    if any(m not in ("bm25", "dense", "hybrid") for m in modes):
+        raise InvalidInput(f"unknown --mode {mode!r}; allowed: dense, bm25, hybrid, all")
+    settings = _settings()
+    data = evaluation.load_beir(dataset, split, limit_queries)
+    folder = evaluation.scratch_dir(settings.home)
+    try:
+        memory, scratch = scratch_memory(settings, folder)
+        try:
+            fusers = evaluation.sweep_fusers() if sweep else None
+            report = evaluation.evaluate(memory, data, modes, fusers)
+        finally:
+            scratch.close()
+    finally:
+        evaluation.remove_scratch(folder)
+    doc = {
+        "dataset": data.name,
+        "split": split,
+        "queries": len(data.queries),
+        "documents": len(data.corpus),
+        **report,
+        "embedder": memory.embedder.identity.as_dict() if memory.embedder else None,
+        "settings": {
+            "fusion": settings.fusion,
+            "rrf_k": settings.rrf_k,
+            "weights": [settings.dense_weight, settings.bm25_weight],
+        },
+    }
+    if wants_json(as_json):
+        emit({"schema": SCHEMA_VERSION, **doc}, True)
+        return
+    typer.echo(
+        f"{data.name} ({split}): {len(data.queries)} queries, {len(data.corpus)} docs, "
+        f"median query {report['median_query_ms']} ms"
+    )
+    typer.echo(f"{'mode':<24} {'nDCG@10':>8} {'R@10':>8} {'R@100':>8} {'MRR@10':>8}")
+    for name, row in report["modes"].items():
+        typer.echo(
+            f"{name:<24} {row['ndcg@10']:>8.4f} {row['recall@10']:>8.4f} "
+            f"{row['recall@100']:>8.4f} {row['mrr@10']:>8.4f}"
+        )
 
 
 @app.command()

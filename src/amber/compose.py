@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from amber import SCHEMA_VERSION
@@ -113,7 +114,7 @@ class Runtime:
             self.identity.dim,
             self.embedder,
             self.embedder_problem,
-            Bm25Encoder(),
+            Bm25Encoder(s.bm25_avg_len),
             cache,
             config,
         )
@@ -169,3 +170,17 @@ def session(settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]
         yield runtime
     finally:
         runtime.close()
+
+
+def scratch_memory(settings: Settings, folder: Path) -> tuple[MemoryService, Store]:
+    """A memory service on a throwaway embedded store (for `amber eval` and benchmarks)."""
+    from amber.stores.edge import EdgeStore
+
+    store = EdgeStore(folder, settings.lock_timeout)
+    try:
+        embedder = choose_embedder(settings)
+        runtime = Runtime(settings, store, embedder.identity, embedder, None)
+        return runtime.memory(), store
+    except BaseException:
+        store.close()
+        raise

@@ -219,7 +219,7 @@ class MemoryService:
                     sparse=self.bm25.document(memory.content) if index == 0 else None,
                 )
             )
-        self.store.upsert(self.collection, points)
+        return points
 
     def ids_of(self, mem_id: str) -> list[str]:
         found = self.store.get(self.collection, [mem_id])

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=100)
     max_content_bytes: int = Field(default=64_000, ge=1)
 
+    bm25_avg_len: float = Field(default=60.0, gt=0)
     fusion: Literal["rrf", "dbsf", "adaptive"] = "rrf"
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)

@@ -34,7 +34,8 @@ class Hit:
 class Where:
     """A conjunction of payload conditions, translated by each backend into its own filter."""
 
-    equals: dict[str, str | int | bool] = field(default_factory=dict)
+    # No booleans: qdrant-edge 0.9 matches MatchValue(True) as the integer 1. Use keywords.
+    equals: dict[str, str | int] = field(default_factory=dict)
     any_of: dict[str, list[str]] = field(default_factory=dict)
     all_of: dict[str, list[str]] = field(default_factory=dict)
     none_of: dict[str, list[str]] = field(default_factory=dict)
