@@ -13,7 +13,7 @@ import typer
 from typer.exceptions import TyperException
 
 from amber import SCHEMA_VERSION, __version__, catalog
-from amber.errors import AmberError, InvalidInput
+from amber.errors import AmberError, BackendUnavailable, InvalidInput
 from amber.models import MEMORY_TYPES, MemoryType
 from amber.project import git_project
 from amber.render import emit, emit_error, wants_json
@@ -48,6 +48,9 @@ TypeOpt = Annotated[
 AgentOpt = Annotated[
     str | None, typer.Option("--agent", help="Agent name recorded or filtered (env AMBER_AGENT).")
 ]
+
+
+PENDING_PER_CALL = 16  # memories stored during an embedder outage, embedded by later calls
 
 
 def _settings() -> Settings:
@@ -134,6 +137,7 @@ def auto(
             memory, query, filters, top_k, budget_tokens or settings.budget_tokens, scope
         )
         doc.update(project=scope or None, skill=None, degraded=memory.degraded)
+        catalog.fill_pending(memory, limit=PENDING_PER_CALL)
     _finish(doc, as_json, found=doc["status"] != "no_match")
 
 
@@ -178,6 +182,7 @@ def store(
             allow_secrets=allow_secrets,
         )
         doc["degraded"] = memory.degraded
+        doc["filled_pending"] = catalog.fill_pending(memory, limit=PENDING_PER_CALL)
     _finish(doc, as_json)
 
 
@@ -374,6 +379,35 @@ def health(as_json: JsonOpt = False) -> None:
         "reachable": reachable,
         "detail": reason,
     }
+    _finish(doc, as_json)
+
+
+@app.command()
+def reindex(
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Embed memories stored while the embedder was down.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Maintenance on the vectors of the store."""
+    from amber.compose import session
+
+    if not pending:
+        raise InvalidInput("say what to reindex: --pending")
+    with session(_settings()) as rt:
+        memory = rt.memory()
+        if memory.embedder is None:
+            raise BackendUnavailable(
+                f"the embedder {rt.identity.provider}/{rt.identity.model} is unavailable: "
+                f"{rt.embedder_problem}",
+                hint="start it (ollama serve), then run `amber reindex --pending` again",
+            )
+        filled = catalog.fill_pending(memory, limit=10_000_000)
+        doc = {
+            "status": "ok",
+            "filled": filled,
+            "pending": catalog.stats(memory)["pending_embedding"],
+        }
     _finish(doc, as_json)
 
 
