@@ -26,12 +26,21 @@ def ollama_cli(cli, fake, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_store_pins_ollama_and_sends_nomic_prefixes(ollama_cli, fake) -> None:
-    res = ollama_cli("store", "--content", "Use httpx with explicit timeouts for outbound calls",
-                     "--tags", "http")
+    res = ollama_cli(
+        "store",
+        "--content",
+        "Use httpx with explicit timeouts for outbound calls",
+        "--tags",
+        "http",
+    )
     assert res.code == 0, res.stderr
     health = ollama_cli("health").doc
-    assert health["embedder"] == {"provider": "ollama", "model": "nomic-embed-text", "dim": 768,
-                                  "prefixes": "nomic:search_document/search_query"}
+    assert health["embedder"] == {
+        "provider": "ollama",
+        "model": "nomic-embed-text",
+        "dim": 768,
+        "prefixes": "nomic:search_document/search_query",
+    }
     assert health["ollama"]["reachable"] is True
     sent = [text for body in fake.bodies("/api/embed") for text in body["input"]]
     assert "search_document: Use httpx with explicit timeouts for outbound calls" in sent
@@ -58,7 +67,11 @@ def test_outage_degrades_to_bm25_and_fills_in_later(ollama_cli, fake) -> None:
     assert res.code == 3 and "reindex --pending" in res.error["hint"]
     fake.mode = "ok"
     assert ollama_cli("reindex", "--pending").doc == {
-        "schema": "amber/1", "status": "ok", "filled": 1, "pending": 0}
+        "schema": "amber/1",
+        "status": "ok",
+        "filled": 1,
+        "pending": 0,
+    }
     memory = ollama_cli("get", stored.doc["id"]).doc["memory"]
     assert memory["embedding"] == "done"
 
