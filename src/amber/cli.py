@@ -230,6 +230,7 @@ def retrieve(
         if explain:
             doc["fusion"] = {
                 "method": memory.config.fusion,
+                "depth": memory.config.fusion_depth,
                 "k": memory.config.rrf_k,
                 "weights": list(memory.config.weights),
             }
@@ -424,7 +425,7 @@ def eval_(
     sweep: Annotated[
         bool,
         typer.Option(
-            "--sweep", help="Also try RRF constants and weights, DBSF and adaptive fusion."
+            "--sweep", help="Also try RRF constants and weights, DBSF and z-score depths."
         ),
     ] = False,
     limit_queries: Annotated[int | None, typer.Option("--limit-queries", min=1)] = None,
@@ -458,8 +459,10 @@ def eval_(
         "embedder": memory.embedder.identity.as_dict() if memory.embedder else None,
         "settings": {
             "fusion": settings.fusion,
+            "fusion_depth": settings.fusion_depth,
             "rrf_k": settings.rrf_k,
             "weights": [settings.dense_weight, settings.bm25_weight],
+            "bm25_avg_len": settings.bm25_avg_len,
         },
     }
     if wants_json(as_json):

@@ -100,6 +100,7 @@ class Runtime:
         )
         config = RetrievalConfig(
             fusion=s.fusion,
+            fusion_depth=s.fusion_depth,
             rrf_k=s.rrf_k,
             weights=(s.dense_weight, s.bm25_weight),
             dense_floor=s.dense_floor,

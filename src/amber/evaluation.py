@@ -160,7 +160,7 @@ def remove_scratch(path: Path) -> None:
 
 
 def sweep_fusers() -> dict[str, Callable[[list, list], list]]:
-    """Fusion variants tried by `amber eval --sweep`: RRF constants and weights, DBSF, adaptive."""
+    """Fusion variants tried by `amber eval --sweep`: RRF constants and weights, DBSF, z-score."""
     from amber.fusion import fuse
 
     variants: dict[str, Callable[[list, list], list]] = {}
@@ -173,5 +173,6 @@ def sweep_fusers() -> dict[str, Callable[[list, list], list]]:
         variants[f"dbsf w={wd:g}:{wb:g}"] = lambda d, b, w=(wd, wb): fuse(
             "dbsf", d, b, k=60, weights=w
         )
-    variants["adaptive k=60"] = lambda d, b: fuse("adaptive", d, b, k=60, weights=(1.0, 1.0))
+    for depth in (10, 20, 30, 50):
+        variants[f"zscore depth={depth}"] = lambda d, b, n=depth: fuse("zscore", d, b, depth=n)
     return variants

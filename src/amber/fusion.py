@@ -1,4 +1,4 @@
-"""Rank fusion of the dense and BM25 candidate lists: RRF, DBSF and a per-query adaptive blend."""
+"""Rank fusion of the dense and BM25 candidate lists: RRF, DBSF and per-query z-scores."""
 
 from __future__ import annotations
 
@@ -42,37 +42,53 @@ def dbsf(lists: Sequence[Ranked], weights: Sequence[float] | None = None) -> dic
     return fused
 
 
-def top_gap(ranked: Ranked, depth: int = 10) -> float:
-    """How far the best score stands above the rest of the head of a list, in its own spread."""
-    scores = [s for _, s in ranked[:depth]]
-    if len(scores) < 3:
-        return 0.0
-    rest = scores[1:]
-    mean = sum(rest) / len(rest)
-    std = math.sqrt(sum((s - mean) ** 2 for s in rest) / len(rest)) or 1e-9
-    return (scores[0] - mean) / std
+def _standardise(ranked: Ranked, depth: int) -> dict[str, float]:
+    head = ranked[:depth]
+    scores = [s for _, s in head]
+    mean = sum(scores) / len(scores)
+    std = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores)) or 1.0
+    return {item: (s - mean) / std for item, s in head}
 
 
-def adaptive(dense: Ranked, bm25: Ranked, k: int = 60) -> dict[str, float]:
-    """RRF weighted per query: the list whose leader stands out more counts for more."""
-    gd, gb = max(top_gap(dense), 0.0), max(top_gap(bm25), 0.0)
-    total = gd + gb
-    if total == 0:
-        return rrf([dense, bm25], k)
-    wd = 0.5 + (gd / total - 0.5)
-    return rrf([dense, bm25], k, [2 * wd, 2 * (1 - wd)])
+def zscore(
+    lists: Sequence[Ranked], depth: int = 20, weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """Sum of per-list z-scores over each list's head; an item missing from a list gets that
+    list's lowest z-score. Each query's lists are standardised by their own spread, so the
+    signal whose leaders stand out for this query carries more weight, with no constants tuned
+    per corpus. Lists with fewer than three candidates give no spread: RRF ranks those.
+    """
+    weights = weights or [1.0] * len(lists)
+    if any(0 < len(ranked) < 3 for ranked in lists):
+        return rrf(lists, 60, weights)
+    normalised = [_standardise(ranked, depth) for ranked in lists if ranked]
+    items = {item for z in normalised for item in z}
+    fused = dict.fromkeys(items, 0.0)
+    for z, weight in zip(
+        normalised, [w for r, w in zip(lists, weights, strict=True) if r], strict=True
+    ):
+        floor = min(z.values())
+        for item in items:
+            fused[item] += weight * z.get(item, floor)
+    return fused
 
 
 def fuse(
-    method: str, dense: Ranked, bm25: Ranked, *, k: int, weights: tuple[float, float]
+    method: str,
+    dense: Ranked,
+    bm25: Ranked,
+    *,
+    k: int = 60,
+    weights: tuple[float, float] = (1.0, 1.0),
+    depth: int = 20,
 ) -> list[tuple[str, float]]:
     """Fuse two lists and return (id, fused score), best first."""
     if method == "rrf":
         fused = rrf([dense, bm25], k, weights)
     elif method == "dbsf":
         fused = dbsf([dense, bm25], weights)
-    elif method == "adaptive":
-        fused = adaptive(dense, bm25, k)
+    elif method == "zscore":
+        fused = zscore([dense, bm25], depth, weights)
     else:
         raise ValueError(f"unknown fusion method {method!r}")
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -29,7 +29,8 @@ from amber.stores.base import CollectionSpec, PointIn, Store, Where
 
 @dataclass
 class RetrievalConfig:
-    fusion: str = "rrf"
+    fusion: str = "zscore"
+    fusion_depth: int = 20
     rrf_k: int = 60
     weights: tuple[float, float] = (1.0, 1.0)
     dense_floor: float = 0.45
@@ -277,7 +278,9 @@ class MemoryService:
         if not dense:
             return sparse
         cfg = self.config
-        return fuse(cfg.fusion, dense, sparse, k=cfg.rrf_k, weights=cfg.weights)
+        return fuse(
+            cfg.fusion, dense, sparse, k=cfg.rrf_k, weights=cfg.weights, depth=cfg.fusion_depth
+        )
 
     def search(
         self,

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     max_content_bytes: int = Field(default=64_000, ge=1)
 
     bm25_avg_len: float = Field(default=60.0, gt=0)
-    fusion: Literal["rrf", "dbsf", "adaptive"] = "rrf"
+    fusion: Literal["rrf", "dbsf", "zscore"] = "zscore"
+    fusion_depth: int = Field(default=20, ge=3, le=100)
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     bm25_weight: float = Field(default=1.0, ge=0)
