@@ -33,7 +33,7 @@ class RetrievalConfig:
     fusion_depth: int = 20
     rrf_k: int = 60
     weights: tuple[float, float] = (1.0, 1.0)
-    dense_floor: float = 0.45
+    dense_floor: float = 0.40
     bm25_floor: float = 0.5
     candidates: int = 50
     max_content_bytes: int = 64_000

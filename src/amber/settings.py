@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     bm25_weight: float = Field(default=1.0, ge=0)
-    dense_floor: float = Field(default=0.45, ge=-1, le=1)
+    dense_floor: float = Field(default=0.40, ge=-1, le=1)  # benchmarks/calibrate.py
     bm25_floor: float = Field(default=0.5, ge=0, le=1)  # share of query terms in the memory
 
     cache_threshold: float = Field(default=0.92, ge=0, le=1)

@@ -1,0 +1,152 @@
+"""Skill routing: rank SKILL.md skills for a task by hybrid relevance, taught by past outcomes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rank_bm25 import BM25Plus
+
+from amber.embedders.base import Embedder
+from amber.skills import Skill
+from amber.sparse import Bm25Encoder
+
+FEEDBACK_TAG = "skill-feedback"
+
+
+@dataclass
+class Candidate:
+    name: str
+    confidence: float
+    dense: float | None
+    lexical: float
+    feedback: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "confidence": round(self.confidence, 4),
+            "dense": None if self.dense is None else round(self.dense, 4),
+            "lexical": round(self.lexical, 4),
+            "feedback": round(self.feedback, 4),
+        }
+
+
+@dataclass
+class Route:
+    skill: str | None
+    confidence: float
+    alternatives: list[Candidate] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.skill,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [c.as_dict() for c in self.alternatives],
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A past routing outcome similar to the task: the skill, success or not, and similarity."""
+
+    skill: str
+    success: bool
+    similarity: float
+
+
+def skill_text(skill: Skill) -> str:
+    """What a skill is matched on: its name, description and section headings."""
+    return "\n".join([skill.name.replace("-", " "), skill.description, *skill.headings])
+
+
+class SkillRouter:
+    """Dense cosine (embedder) and BM25+ term evidence (rank-bm25), blended into a confidence.
+
+    BM25+ is used because its IDF, log((N + 1) / n), stays positive with one or two skills,
+    where Okapi's goes to zero or below. Each signal is mapped onto 0..1 with a floor and a
+    ceiling measured on the routing set in tests/test_router.py, and the confidence is their
+    mean; below `threshold` no skill is returned.
+    """
+
+    def __init__(
+        self,
+        skills: list[Skill],
+        embedder: Embedder | None,
+        encoder: Bm25Encoder,
+        dense_range: tuple[float, float] = (0.15, 0.50),
+        threshold: float = 0.20,
+    ) -> None:
+        self.skills = sorted(skills, key=lambda s: s.name)
+        self.embedder, self.encoder = embedder, encoder
+        self.dense_range, self.threshold = dense_range, threshold
+        self._tokens = [self._terms(skill_text(s)) for s in self.skills]
+        self._bm25 = BM25Plus(self._tokens) if self.skills else None
+        self._vectors: np.ndarray | None = None
+        self._owners = np.zeros(0, dtype=int)
+
+    def _terms(self, text: str) -> list[int]:
+        return list(self.encoder.document(text).indices)
+
+    def _idf(self, term: int) -> float:
+        assert self._bm25 is not None
+        unseen = math.log((len(self.skills) + 1) / 0.5)
+        return float(self._bm25.idf.get(term, unseen))
+
+    def _lexical(self, task: str) -> list[float]:
+        """Share of the task's IDF mass that each skill's text contains (0..1)."""
+        terms = set(self.encoder.query(task).indices)
+        if not terms or self._bm25 is None:
+            return [0.0] * len(self.skills)
+        total = sum(self._idf(t) for t in terms)
+        # BM25+ scores rank the skills; the share of matched IDF mass is the absolute evidence.
+        return [sum(self._idf(t) for t in terms & set(doc)) / total for doc in self._tokens]
+
+    def _dense(self, task: str) -> list[float] | None:
+        """Per skill, the best cosine of the task against its whole text, its description and
+        each of its headings (a task often matches one section, not the summary)."""
+        if self.embedder is None or not self.skills:
+            return None
+        if self._vectors is None:
+            texts, owners = [], []
+            for i, skill in enumerate(self.skills):
+                parts = [skill_text(skill), skill.description, *skill.headings]
+                texts.extend(parts)
+                owners.extend([i] * len(parts))
+            self._vectors = self.embedder.embed_documents(texts)
+            self._owners = np.array(owners)
+        sims = self._vectors @ self.embedder.embed_query(task)
+        return [float(sims[self._owners == i].max()) for i in range(len(self.skills))]
+
+    def route(self, task: str, outcomes: list[Outcome] | None = None) -> Route:
+        if not self.skills:
+            return Route(None, 0.0)
+        lexical = self._lexical(task)
+        dense = self._dense(task)
+        low, high = self.dense_range
+        candidates = []
+        for i, skill in enumerate(self.skills):
+            parts = [lexical[i]]
+            if dense is not None:
+                parts.append(min(max((dense[i] - low) / (high - low), 0.0), 1.0))
+            learned = sum(
+                (0.3 if o.success else -0.3) * o.similarity
+                for o in outcomes or []
+                if o.skill == skill.name
+            )
+            confidence = min(max(sum(parts) / len(parts) + learned, 0.0), 1.0)
+            candidates.append(
+                Candidate(
+                    skill.name, confidence, None if dense is None else dense[i], lexical[i], learned
+                )
+            )
+        if self._bm25 is not None:
+            order = self._bm25.get_scores(self.encoder.query(task).indices)
+            tie = {s.name: float(order[i]) for i, s in enumerate(self.skills)}
+        candidates.sort(key=lambda c: (-c.confidence, -tie.get(c.name, 0.0), c.name))
+        best = candidates[0]
+        if best.confidence < self.threshold:
+            return Route(None, best.confidence, candidates[:3])
+        return Route(best.name, best.confidence, candidates[1:4])

@@ -1,0 +1,77 @@
+"""A labelled routing set: tasks an agent might get, and the skill each belongs to (None: none)."""
+
+ROUTES: list[tuple[str, str | None]] = [
+    # python-patterns
+    ("design a FastAPI service with background jobs", "python-patterns"),
+    ("should this new Python API use Django or Flask", "python-patterns"),
+    ("add Pydantic models to validate the request bodies of our endpoints", "python-patterns"),
+    (
+        "decide between async and sync views for a Python web app that calls slow APIs",
+        "python-patterns",
+    ),
+    ("lay out the package structure for a new Python backend project", "python-patterns"),
+    (
+        "send emails from a Django app without blocking the request, maybe with Celery",
+        "python-patterns",
+    ),
+    ("write pytest tests for the service layer of our FastAPI app", "python-patterns"),
+    ("add type hints to an untyped Python module and run mypy", "python-patterns"),
+    ("handle errors consistently across the endpoints of a Flask API", "python-patterns"),
+    ("review this Python code for structural anti-patterns", "python-patterns"),
+    ("pick a task queue for periodic jobs in a Python backend", "python-patterns"),
+    ("set up dependency injection for database sessions in FastAPI", "python-patterns"),
+    # react-frontend
+    ("build a React component for a searchable dropdown", "react-frontend"),
+    ("fix a useEffect hook that runs in an infinite loop", "react-frontend"),
+    ("add client-side routing with a 404 page to the single page app", "react-frontend"),
+    ("manage global UI state across pages of the web frontend", "react-frontend"),
+    ("make the signup form accessible to screen readers", "react-frontend"),
+    ("style the dashboard cards with Tailwind CSS", "react-frontend"),
+    ("test the checkout button component with Vitest", "react-frontend"),
+    ("validate a multi-step form in the browser before submit", "react-frontend"),
+    ("memoise an expensive list rendering in a TypeScript React page", "react-frontend"),
+    ("write a Playwright end-to-end test for the login page", "react-frontend"),
+    ("migrate class components to function components with hooks", "react-frontend"),
+    # sql-databases
+    ("design the tables for orders, customers and invoices", "sql-databases"),
+    (
+        "this Postgres query is slow, read the EXPLAIN ANALYZE output and add an index",
+        "sql-databases",
+    ),
+    ("write a migration that renames a column without downtime", "sql-databases"),
+    ("choose the transaction isolation level to avoid lost updates", "sql-databases"),
+    ("rank customers by revenue with a window function", "sql-databases"),
+    ("normalise a spreadsheet-like table with repeated address columns", "sql-databases"),
+    ("set up streaming replication and nightly backups for PostgreSQL", "sql-databases"),
+    ("rewrite nested subqueries as a common table expression", "sql-databases"),
+    ("pick indexes for a MySQL table queried by date range and status", "sql-databases"),
+    ("find why two SQLite transactions deadlock", "sql-databases"),
+    ("join three tables and aggregate monthly totals in SQL", "sql-databases"),
+    # docker-deploy
+    ("write a multi-stage Dockerfile that produces a small image", "docker-deploy"),
+    (
+        "add a docker compose file with the app, Redis and Postgres for local development",
+        "docker-deploy",
+    ),
+    (
+        "set up a GitHub Actions pipeline that builds and pushes the container image",
+        "docker-deploy",
+    ),
+    ("deploy the service to Kubernetes with an ingress", "docker-deploy"),
+    ("roll back a bad release in the cluster", "docker-deploy"),
+    ("add a health check so the orchestrator restarts a hung container", "docker-deploy"),
+    ("keep API keys out of the image and pass them as secrets at deploy time", "docker-deploy"),
+    ("speed up image builds by ordering layers for the cache", "docker-deploy"),
+    ("configure environment variables per stage in the CI/CD pipeline", "docker-deploy"),
+    ("do a rolling update of the pods with zero downtime", "docker-deploy"),
+    ("containerise the worker process and run it next to the web service", "docker-deploy"),
+    # nothing fits
+    ("plan a wedding menu", None),
+    ("plan a wedding menu for eighty guests with a vegetarian option", None),
+    ("write a birthday poem for my grandmother", None),
+    ("what is the capital of Australia", None),
+    ("suggest a training plan for a half marathon", None),
+    ("translate this paragraph into French", None),
+    ("recommend a good science fiction novel", None),
+    ("how long should I boil an egg", None),
+]
