@@ -118,13 +118,16 @@ def auto(
     as_json: JsonOpt = False,
 ) -> None:
     """Before a task: a cached answer if one fits, else the memories that bear on it."""
+    from amber.bundle import routed_skill
     from amber.compose import session
     from amber.recall import auto as auto_call
+    from amber.router import FEEDBACK_TAG
     from amber.schema import Filters
 
     settings = _settings()
     scope = _project(project)
     filters = Filters(
+        exclude_tags=[FEEDBACK_TAG],
         project=scope,
         types=_types(type_),
         tags=normalise_tags(tags),
@@ -136,7 +139,9 @@ def auto(
         doc = auto_call(
             memory, query, filters, top_k, budget_tokens or settings.budget_tokens, scope
         )
-        doc.update(project=scope or None, skill=None, degraded=memory.degraded)
+        route = routed_skill(rt.router(), memory, query)
+        skill = {k: route[k] for k in ("name", "confidence")} if route["name"] else None
+        doc.update(project=scope or None, skill=skill, degraded=memory.degraded)
         catalog.fill_pending(memory, limit=PENDING_PER_CALL)
     _finish(doc, as_json, found=doc["status"] != "no_match")
 
@@ -561,3 +566,7 @@ def run(argv: list[str]) -> int:
 
 def main() -> None:
     sys.exit(run(sys.argv[1:]))
+
+
+# Command groups that live in their own modules register themselves on `app`.
+import amber.cli_skills  # noqa: E402, F401

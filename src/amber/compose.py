@@ -16,7 +16,9 @@ from amber.cache import ResponseCache
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import BackendUnavailable, EmbedderMismatch, StoreCorrupt
 from amber.memory import MemoryService, RetrievalConfig
+from amber.router import SkillRouter
 from amber.settings import Settings
+from amber.skills import SkillRegistry, default_skill_dirs
 from amber.sparse import Bm25Encoder
 from amber.stores.base import Store
 
@@ -119,6 +121,16 @@ class Runtime:
             cache,
             config,
         )
+
+    def router(self) -> SkillRouter:
+        cache = None
+        if not self.settings.qdrant_url:
+            cache = self.settings.home / f"skill-vectors-{self.identity.slug()}.npz"
+        skills = list(self.registry().skills.values())
+        return SkillRouter(skills, self.embedder, Bm25Encoder(), cache=cache)
+
+    def registry(self) -> SkillRegistry:
+        return SkillRegistry.load(default_skill_dirs(None, self.settings.skills_path))
 
     def close(self) -> None:
         self.store.close()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rank_bm25 import BM25Plus
 
 from amber.embedders.base import Embedder
+from amber.memory import MemoryService
+from amber.models import MemoryType
+from amber.schema import Filters
 from amber.skills import Skill
 from amber.sparse import Bm25Encoder
 
@@ -78,6 +84,7 @@ class SkillRouter:
         encoder: Bm25Encoder,
         dense_range: tuple[float, float] = (0.15, 0.50),
         threshold: float = 0.20,
+        cache: Path | None = None,
     ) -> None:
         self.skills = sorted(skills, key=lambda s: s.name)
         self.embedder, self.encoder = embedder, encoder
@@ -85,6 +92,7 @@ class SkillRouter:
         self._tokens = [self._terms(skill_text(s)) for s in self.skills]
         self._bm25 = BM25Plus(self._tokens) if self.skills else None
         self._vectors: np.ndarray | None = None
+        self._cache = cache
         self._owners = np.zeros(0, dtype=int)
 
     def _terms(self, text: str) -> list[int]:
@@ -115,10 +123,26 @@ class SkillRouter:
                 parts = [skill_text(skill), skill.description, *skill.headings]
                 texts.extend(parts)
                 owners.extend([i] * len(parts))
-            self._vectors = self.embedder.embed_documents(texts)
+            self._vectors = self._embed_cached(texts)
             self._owners = np.array(owners)
         sims = self._vectors @ self.embedder.embed_query(task)
         return [float(sims[self._owners == i].max()) for i in range(len(self.skills))]
+
+    def _embed_cached(self, texts: list[str]) -> np.ndarray:
+        """Skill texts change rarely: their vectors are kept in an .npz file keyed by content."""
+        assert self.embedder is not None
+        key = hashlib.sha256("\x00".join([self.embedder.identity.slug(), *texts]).encode())
+        digest = key.hexdigest()
+        if self._cache is not None and self._cache.exists():
+            with np.load(self._cache, allow_pickle=False) as saved:
+                if str(saved["digest"]) == digest:
+                    return np.asarray(saved["vectors"])
+        vectors = self.embedder.embed_documents(texts)
+        if self._cache is not None:
+            tmp = self._cache.with_name(self._cache.name + ".tmp.npz")
+            np.savez(tmp, digest=np.array(digest), vectors=vectors)
+            os.replace(tmp, self._cache)
+        return vectors
 
     def route(self, task: str, outcomes: list[Outcome] | None = None) -> Route:
         if not self.skills:
@@ -150,3 +174,28 @@ class SkillRouter:
         if best.confidence < self.threshold:
             return Route(None, best.confidence, candidates[:3])
         return Route(best.name, best.confidence, candidates[1:4])
+
+
+def outcome_tags(skill: str, success: bool) -> list[str]:
+    return [FEEDBACK_TAG, f"skill:{skill}", "outcome:success" if success else "outcome:failure"]
+
+
+def learned_outcomes(memory: MemoryService, task: str, floor: float = 0.5) -> list[Outcome]:
+    """Past feedback on tasks like this one (dense similarity at least `floor`)."""
+    found = memory.search(task, Filters(tags=[FEEDBACK_TAG]), 10, mode="dense", apply_floor=False)
+    outcomes = []
+    for item in found:
+        similarity = item.dense.score or 0.0
+        skills = [t.split(":", 1)[1] for t in item.memory.tags if t.startswith("skill:")]
+        if similarity >= floor and skills:
+            outcomes.append(Outcome(skills[0], "outcome:success" in item.memory.tags, similarity))
+    return outcomes
+
+
+def record_outcome(
+    memory: MemoryService, skill: str, task: str, success: bool, project: str, agent: str
+) -> dict[str, Any]:
+    """Keep a routing outcome as a memory, so later routing of similar tasks shifts."""
+    return memory.store_memory(
+        task, MemoryType.knowledge, outcome_tags(skill, success), project, agent=agent
+    )

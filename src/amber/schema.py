@@ -35,6 +35,7 @@ class Filters:
     tags: list[str] = field(default_factory=list)
     agent: str | None = None
     exclude_agent: str | None = None
+    exclude_tags: list[str] = field(default_factory=list)
     include_history: bool = False
 
     def where(self) -> Where:
@@ -50,6 +51,8 @@ class Filters:
             where.equals["agent"] = self.agent
         if self.exclude_agent:
             where.none_of["agent"] = [self.exclude_agent]
+        if self.exclude_tags:
+            where.none_of["tags"] = self.exclude_tags
         if not self.include_history:
             where.equals["state"] = "active"
             where.greater["expires_ts"] = time.time()

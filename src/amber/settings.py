@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home)
     embedder: Literal["auto", "builtin", "ollama"] = "auto"
     agent: str | None = None
+    skills_path: str | None = None  # extra skill folders, os.pathsep-separated
 
     ollama_host: str = Field(
         default="http://127.0.0.1:11434",

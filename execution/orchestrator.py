@@ -1,0 +1,18 @@
+#!/usr/bin/env python3
+"""Orchestrator shim: `python3 execution/orchestrator.py route|run --task "..."` runs amber's CLI.
+
+Works from any working directory: it puts this checkout's src/ on the path when amber is not
+installed, then hands `route ...` or `run ...` to the CLI unchanged.
+"""
+
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+if SRC.is_dir() and str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))
+
+from amber.cli import run  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
