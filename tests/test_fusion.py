@@ -61,3 +61,13 @@ def test_dbsf_clips_to_three_sigma() -> None:
 def test_fuse_rejects_unknown_method() -> None:
     with pytest.raises(ValueError, match="unknown fusion"):
         fuse("median", [], [])
+
+
+def test_zscore_keeps_candidates_below_the_head() -> None:
+    dense = [(f"d{i}", 1.0 - i / 100) for i in range(40)]
+    bm25 = [(f"b{i}", 10.0 - i / 10) for i in range(40)]
+    ranked = [item for item, _ in fuse("zscore", dense, bm25, depth=20)]
+    assert len(ranked) == 80
+    head = set(ranked[:40])
+    assert head == {f"d{i}" for i in range(20)} | {f"b{i}" for i in range(20)}
+    assert ranked.index("d20") < ranked.index("d39")  # the tail keeps its order

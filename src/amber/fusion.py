@@ -70,6 +70,11 @@ def zscore(
         floor = min(z.values())
         for item in items:
             fused[item] += weight * z.get(item, floor)
+    # Candidates below every list's head keep their RRF order, after the z-scored head.
+    tail = {item: score for item, score in rrf(lists, 60, weights).items() if item not in fused}
+    if tail:
+        base = min(fused.values(), default=0.0) - 1.0
+        fused.update({item: base + score for item, score in tail.items()})
     return fused
 
 
