@@ -530,6 +530,7 @@ def _log_crash() -> Path | None:
 
 def run(argv: list[str]) -> int:
     """Run the CLI on argv and return the exit code (the daemon and tests call this too)."""
+    os.umask(0o077)  # everything amber (and the embedded engine) writes is private: 0600 / 0700
     command = typer.main.get_command(app)
     try:
         result = command.main(args=expand_nargs(argv), prog_name="amber", standalone_mode=False)
