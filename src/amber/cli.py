@@ -258,15 +258,17 @@ def cache_store(
     answer = _read_content(response, None)
     validate_text(query, "query", MAX_QUERY_CHARS)
     validate_text(answer, "response", settings.max_content_bytes)
+    from amber.redact import redact
+
+    cleaned, asked = redact(answer), redact(query)
     with session(settings) as rt:
         memory = rt.memory()
-        from amber.redact import redact
-
-        cleaned = redact(answer)
         doc = memory.cache.put(
-            query, cleaned.text, _project(project), memory.embed_query(query), ttl_days
+            asked.text, cleaned.text, _project(project), memory.embed_query(asked.text), ttl_days
         )
-        doc.update(status="stored", redactions=cleaned.count, degraded=memory.degraded)
+        doc.update(
+            status="stored", redactions=cleaned.count + asked.count, degraded=memory.degraded
+        )
     _finish(doc, as_json)
 
 
