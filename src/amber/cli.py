@@ -17,6 +17,7 @@ from amber.errors import AmberError, BackendUnavailable, InvalidInput
 from amber.models import MEMORY_TYPES, MemoryType
 from amber.project import git_project
 from amber.render import emit, emit_error, wants_json
+from amber.schema import validate_tags
 from amber.settings import Settings, load_settings
 from amber.text import normalise_tags
 
@@ -179,7 +180,7 @@ def store(
         doc = memory.store_memory(
             text,
             MemoryType(mtype),
-            normalise_tags(tags),
+            validate_tags(normalise_tags(tags)),
             _project(project),
             agent=agent or settings.agent or "",
             key=(key or "").strip(),

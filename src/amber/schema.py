@@ -25,6 +25,8 @@ MEMORY_INDEXES = (
     ("embedding", "keyword"),
 )
 MAX_QUERY_CHARS = 8000
+MAX_TAGS = 64
+MAX_TAG_CHARS = 64
 
 
 @dataclass
@@ -84,3 +86,20 @@ def validate_text(value: str, what: str, limit: int) -> str:
             hint="split it, or raise AMBER_MAX_CONTENT_BYTES",
         )
     return value
+
+
+def validate_tags(tags: list[str]) -> list[str]:
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(
+            f"{len(tags)} tags given; the limit is {MAX_TAGS}",
+            hint="keep the few tags that name the skill and the topic",
+        )
+    long = [t for t in tags if len(t) > MAX_TAG_CHARS]
+    if long:
+        raise InvalidInput(
+            f"tag {long[0][:20]!r}… is {len(long[0])} characters; the limit is {MAX_TAG_CHARS}"
+        )
+    bad = [t for t in tags if any(ord(c) < 32 for c in t)]
+    if bad:
+        raise InvalidInput(f"tag {bad[0]!r} contains control characters")
+    return tags

@@ -49,6 +49,40 @@ def _condition(where: Where) -> qe.Filter | None:
     return qe.Filter(must=must or None, must_not=must_not or None)
 
 
+_REPAIR = (
+    "copy the folder aside, then try `amber export > backup.jsonl`; or move the folder away "
+    "and `amber import` a recent export into a fresh store"
+)
+
+
+def _engine_failure(exc: BaseException, where: str) -> StoreCorrupt | None:
+    """The engine reports damage as a bare Exception (or a Rust panic): translate those only."""
+    if type(exc) is Exception or type(exc).__name__ == "PanicException":
+        return StoreCorrupt(f"the embedded store at {where} failed: {exc}", hint=_REPAIR)
+    return None
+
+
+class _Guarded:
+    """Wraps a shard so every engine call turns damage into StoreCorrupt (exit 3)."""
+
+    def __init__(self, shard: qe.EdgeShard, where: str) -> None:
+        self._shard, self._where = shard, where
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._shard, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except BaseException as exc:
+                failure = _engine_failure(exc, self._where)
+                if failure is None:
+                    raise
+                raise failure from exc
+
+        return call
+
+
 def _hit(point: Any, score: float = 0.0) -> Hit:
     return Hit(id=str(point.id), score=float(score), payload=dict(point.payload or {}))
 
@@ -63,7 +97,7 @@ class EdgeStore:
         os.chmod(root, 0o700)
         self._lock = FileLock(root / ".lock", lock_timeout)
         self._lock.acquire()
-        self._shards: dict[str, qe.EdgeShard] = {}
+        self._shards: dict[str, Any] = {}
 
     # -- collections -------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -86,21 +120,21 @@ class EdgeStore:
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
             wal_enabled=True,
         )
-        shard = qe.EdgeShard.create(str(path), config)
+        shard = _Guarded(qe.EdgeShard.create(str(path), config), str(path))
         for field, kind in spec.indexes:
             shard.update(qe.UpdateOperation.create_field_index(field, _INDEX_KINDS[kind]))
         self._shards[spec.name] = shard
 
-    def _load(self, path: Path) -> qe.EdgeShard:
+    def _load(self, path: Path) -> Any:
         try:
-            return qe.EdgeShard.load(str(path))
-        except Exception as exc:  # noqa: BLE001 - the engine raises bare Exception on damage
-            raise StoreCorrupt(
-                f"the embedded store at {path} cannot be opened: {exc}",
-                hint="restore it from `amber export`, or move the folder away and re-import",
-            ) from exc
+            return _Guarded(qe.EdgeShard.load(str(path)), str(path))
+        except BaseException as exc:
+            failure = _engine_failure(exc, str(path))
+            if failure is None:
+                raise
+            raise failure from exc
 
-    def _shard(self, name: str) -> qe.EdgeShard:
+    def _shard(self, name: str) -> Any:
         shard = self._shards.get(name)
         if shard is None:
             if not self.exists(name):
@@ -203,7 +237,7 @@ class EdgeStore:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise StoreCorrupt(
                 f"the store metadata {path} is damaged: {exc}",
-                hint="restore it from `amber export`, or move the folder away and re-import",
+                hint=_REPAIR,
             ) from exc
 
     def write_meta(self, meta: dict[str, Any]) -> None:
