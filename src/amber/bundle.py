@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from amber import text as textops
+from amber.catalog import fill_pending
 from amber.memory import MemoryService
 from amber.recall import auto
 from amber.router import FEEDBACK_TAG, SkillRouter, learned_outcomes
@@ -75,3 +76,26 @@ def bundle(
         "context_tokens": textops.estimate_tokens(context),
         "instructions_truncated": truncated,
     }
+
+
+PENDING_PER_CALL = 16  # memories stored during an embedder outage, embedded by later calls
+
+
+def agent_auto(
+    router: SkillRouter,
+    memory: MemoryService,
+    query: str,
+    filters: Filters,
+    top_k: int,
+    budget_tokens: int,
+    project: str,
+) -> dict[str, Any]:
+    """What an agent gets before a task (CLI `auto` and MCP `memory_auto`): cache or memories,
+    the routed skill, what was degraded; then some pending vectors are filled in."""
+    filters.exclude_tags = [*filters.exclude_tags, FEEDBACK_TAG]
+    doc = auto(memory, query, filters, top_k, budget_tokens, project)
+    route = routed_skill(router, memory, query)
+    skill = {k: route[k] for k in ("name", "confidence")} if route["name"] else None
+    doc.update(project=project or None, skill=skill, degraded=memory.degraded)
+    fill_pending(memory, limit=PENDING_PER_CALL)
+    return doc

@@ -51,9 +51,6 @@ AgentOpt = Annotated[
 ]
 
 
-PENDING_PER_CALL = 16  # memories stored during an embedder outage, embedded by later calls
-
-
 def _settings() -> Settings:
     return load_settings()
 
@@ -119,16 +116,13 @@ def auto(
     as_json: JsonOpt = False,
 ) -> None:
     """Before a task: a cached answer if one fits, else the memories that bear on it."""
-    from amber.bundle import routed_skill
+    from amber.bundle import agent_auto
     from amber.compose import session
-    from amber.recall import auto as auto_call
-    from amber.router import FEEDBACK_TAG
     from amber.schema import Filters
 
     settings = _settings()
     scope = _project(project)
     filters = Filters(
-        exclude_tags=[FEEDBACK_TAG],
         project=scope,
         types=_types(type_),
         tags=normalise_tags(tags),
@@ -136,14 +130,15 @@ def auto(
         exclude_agent=exclude_agent,
     )
     with session(settings) as rt:
-        memory = rt.memory()
-        doc = auto_call(
-            memory, query, filters, top_k, budget_tokens or settings.budget_tokens, scope
+        doc = agent_auto(
+            rt.router(),
+            rt.memory(),
+            query,
+            filters,
+            top_k,
+            budget_tokens or settings.budget_tokens,
+            scope,
         )
-        route = routed_skill(rt.router(), memory, query)
-        skill = {k: route[k] for k in ("name", "confidence")} if route["name"] else None
-        doc.update(project=scope or None, skill=skill, degraded=memory.degraded)
-        catalog.fill_pending(memory, limit=PENDING_PER_CALL)
     _finish(doc, as_json, found=doc["status"] != "no_match")
 
 
@@ -170,6 +165,7 @@ def store(
     as_json: JsonOpt = False,
 ) -> None:
     """After a task: keep what was decided, with tags, for every later agent."""
+    from amber.bundle import PENDING_PER_CALL
     from amber.compose import session
 
     settings = _settings()
@@ -573,4 +569,5 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on `app`.
+import amber.cli_mcp  # noqa: E402, F401
 import amber.cli_skills  # noqa: E402, F401
