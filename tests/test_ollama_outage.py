@@ -101,3 +101,25 @@ def test_new_store_with_ollama_down_exits_3(ollama_cli, fake) -> None:
     res = ollama_cli("store", "--content", "cannot pin an embedder that does not answer")
     assert res.code == 3
     assert res.error["error"] == "backend_unavailable"
+
+
+@pytest.mark.parametrize("outage", ["hang", "missing-model"])
+def test_slow_or_missing_model_degrades_with_the_reason(ollama_cli, fake, outage: str) -> None:
+    assert ollama_cli("store", "--content", "Queue consumers ack after the write commits").code == 0
+    if outage == "hang":
+        fake.delay = 3.0  # longer than AMBER_OLLAMA_TIMEOUT=1
+        fake.mode = "hang"
+    else:
+        fake.models = []
+    res = ollama_cli("auto", "--query", "when do queue consumers ack")
+    assert res.code == 0, res.stderr
+    doc = res.doc
+    assert doc["search_type"] == "bm25" and doc["status"] == "memory_match"
+    reason = doc["degraded"][0]["reason"]
+    assert (
+        ("timed out" in reason or "timeout" in reason)
+        if outage == "hang"
+        else ("nomic-embed-text" in reason)
+    )
+    stored = ollama_cli("store", "--content", "Consumers retry three times before parking")
+    assert stored.code == 0 and stored.doc["pending_embedding"] is True
