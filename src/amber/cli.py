@@ -116,7 +116,6 @@ def auto(
     as_json: JsonOpt = False,
 ) -> None:
     """Before a task: a cached answer if one fits, else the memories that bear on it."""
-    from amber.bundle import agent_auto
     from amber.compose import session
     from amber.schema import Filters
 
@@ -130,15 +129,7 @@ def auto(
         exclude_agent=exclude_agent,
     )
     with session(settings) as rt:
-        doc = agent_auto(
-            rt.router(),
-            rt.memory(),
-            query,
-            filters,
-            top_k,
-            budget_tokens or settings.budget_tokens,
-            scope,
-        )
+        doc = rt.auto(query, filters, top_k, budget_tokens, scope)
     _finish(doc, as_json, found=doc["status"] != "no_match")
 
 

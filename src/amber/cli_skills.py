@@ -120,26 +120,11 @@ def route(
     as_json: JsonOpt = False,
 ) -> None:
     """Route a task to a skill and assemble its context: instructions plus memories."""
-    from amber.bundle import bundle
     from amber.compose import session
-    from amber.schema import Filters
 
     settings = _settings()
-    scope = _project(project)
     with session(settings) as rt:
-        memory = rt.memory()
-        doc = bundle(
-            rt.router(),
-            rt.registry(),
-            memory,
-            task,
-            Filters(project=scope),
-            scope,
-            top_k,
-            min(settings.budget_tokens, budget_tokens),
-            budget_tokens,
-        )
-        doc["degraded"] = memory.degraded
+        doc = rt.route(task, _project(project), top_k, budget_tokens)
     _finish(
         doc, as_json, found=doc["skill"]["name"] is not None or doc["auto"]["status"] != "no_match"
     )

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from amber import SCHEMA_VERSION
+from amber.bundle import agent_auto, bundle
 from amber.cache import ResponseCache
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import BackendUnavailable, EmbedderMismatch, StoreCorrupt
 from amber.memory import MemoryService, RetrievalConfig
 from amber.router import SkillRouter
+from amber.schema import Filters
 from amber.settings import Settings
 from amber.skills import SkillRegistry, default_skill_dirs
 from amber.sparse import Bm25Encoder
@@ -131,6 +133,30 @@ class Runtime:
 
     def registry(self) -> SkillRegistry:
         return SkillRegistry.load(default_skill_dirs(None, self.settings.skills_path))
+
+    def auto(
+        self, query: str, filters: Filters, top_k: int, budget_tokens: int | None, project: str
+    ) -> dict[str, Any]:
+        """`auto` for an agent: cache or memories, the routed skill, what was degraded."""
+        budget = budget_tokens or self.settings.budget_tokens
+        return agent_auto(self.router(), self.memory(), query, filters, top_k, budget, project)
+
+    def route(self, task: str, project: str, top_k: int, budget_tokens: int) -> dict[str, Any]:
+        """The routed skill with its instructions and memories as one context (`route`)."""
+        memory = self.memory()
+        doc = bundle(
+            self.router(),
+            self.registry(),
+            memory,
+            task,
+            Filters(project=project),
+            project,
+            top_k,
+            min(self.settings.budget_tokens, budget_tokens),
+            budget_tokens,
+        )
+        doc["degraded"] = memory.degraded
+        return doc
 
     def close(self) -> None:
         self.store.close()

@@ -170,20 +170,10 @@ def build_server(settings: Settings, log_level: str = "WARNING") -> MCPServer:
         agents stored that bear on the task (context_chunks, best first), and the skill the task
         belongs to (skill; read it with skill_get). status is cache_hit, memory_match or
         no_match."""
-        from amber.bundle import agent_auto
-
         scope = _scope(project)
         filters = Filters(project=scope, exclude_agent=exclude_agent or None)
         with tools.runtime() as rt:
-            doc = agent_auto(
-                rt.router(),
-                rt.memory(),
-                query,
-                filters,
-                top_k,
-                budget_tokens or settings.budget_tokens,
-                scope,
-            )
+            doc = rt.auto(query, filters, top_k, budget_tokens, scope)
         return doc
 
     @tool("Remember a decision", read_only=False, destructive=False, idempotent=True)
@@ -327,23 +317,9 @@ def build_server(settings: Settings, log_level: str = "WARNING") -> MCPServer:
         none fits) and assemble the context to work from: the skill's instructions plus what
         earlier agents decided (context), within a token budget. Use it to start a task in one
         call; memory_auto is lighter when you only need the memories."""
-        from amber.bundle import bundle
-
         scope = _scope(project)
         with tools.runtime() as rt:
-            memory = rt.memory()
-            doc = bundle(
-                rt.router(),
-                rt.registry(),
-                memory,
-                task,
-                Filters(project=scope),
-                scope,
-                top_k,
-                min(settings.budget_tokens, budget_tokens),
-                budget_tokens,
-            )
-            doc["degraded"] = memory.degraded
+            doc = rt.route(task, scope, top_k, budget_tokens)
         return doc
 
     @tool("Read a skill", read_only=True, destructive=False, idempotent=True)
