@@ -383,13 +383,28 @@ def reindex(
     pending: Annotated[
         bool, typer.Option("--pending", help="Embed memories stored while the embedder was down.")
     ] = False,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder",
+            help="Move every memory to this embedder (builtin or ollama): a new collection, "
+            "switched to only when complete.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Maintenance on the vectors of the store."""
+    """Maintenance on the vectors: fill pending ones, or move to another embedder."""
     from amber.compose import session
 
+    if embedder is not None:
+        if pending:
+            raise InvalidInput("give --pending or --embedder NAME, not both")
+        from amber.cli_data import reindex_to
+
+        reindex_to(embedder, as_json)
+        return
     if not pending:
-        raise InvalidInput("say what to reindex: --pending")
+        raise InvalidInput("say what to reindex: --pending, or --embedder NAME")
     with session(_settings()) as rt:
         memory = rt.memory()
         if memory.embedder is None:
@@ -560,5 +575,6 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on `app`.
+import amber.cli_data  # noqa: E402, F401
 import amber.cli_mcp  # noqa: E402, F401
 import amber.cli_skills  # noqa: E402, F401

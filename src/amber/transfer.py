@@ -1,0 +1,363 @@
+"""Keeping data: export a store as JSON lines, import it back, reindex into another embedder.
+
+The file format is one manifest line, then one memory per line (the `Memory` model as JSON),
+oldest first, history included. Only stdlib `json` reads and writes it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from amber import SCHEMA_VERSION, __version__
+from amber import text as textops
+from amber.compose import Runtime, choose_embedder
+from amber.embedders.base import Embedder, EmbedderIdentity
+from amber.errors import AmberError, BackendUnavailable, InvalidInput
+from amber.memory import MemoryService
+from amber.models import Memory
+from amber.redact import redact
+from amber.schema import Filters, validate_text
+from amber.stores.base import Store, Where
+
+PAGE = 256  # memories per ordered scroll page and per fetch
+BATCH = 64  # memories per embedding batch
+EMBEDDERS = ("builtin", "ollama")
+
+Advance = Callable[[int], None]  # called with how many more memories are done
+Meter = Callable[[int], Advance]  # given the total, returns the function that advances
+
+
+# -- reading a store, oldest first ---------------------------------------------------------------
+def memory_ids(memory: MemoryService, where: Where) -> list[str]:
+    """Ids of the memories under `where`, oldest first (ties by id).
+
+    Walks newest-first ordered scroll pages with a `created_ts` cursor (ids already seen at the
+    cursor's timestamp are excluded), keeping only (created_ts, id): a big store is never held
+    whole, and the count is known before the first memory is written.
+    """
+    found: list[tuple[float, str]] = []
+    cursor: float | None = None
+    tied: list[str] = []
+    while True:
+        page = copy.deepcopy(where)
+        page.equals["chunk"] = 0
+        if cursor is not None:
+            page.less_equal["created_ts"] = min(cursor, page.less_equal.get("created_ts", cursor))
+            page.none_of["memory_id"] = list(tied)
+        hits = memory.store.scroll(memory.collection, page, PAGE, newest_first="created_ts")
+        if not hits:
+            break
+        stamps = [(float(h.payload["created_ts"]), h.id) for h in hits]
+        found.extend(stamps)
+        last = stamps[-1][0]
+        tied = (tied if cursor == last else []) + [i for ts, i in stamps if ts == last]
+        cursor = last
+        if len(hits) < PAGE:
+            break
+    found.sort()
+    return [mem_id for _, mem_id in found]
+
+
+def iter_memories(memory: MemoryService, ids: list[str]) -> Iterator[Memory]:
+    """The memories with these ids, in this order, fetched a page at a time."""
+    for start in range(0, len(ids), PAGE):
+        wanted = ids[start : start + PAGE]
+        hits = {h.id: h.payload for h in memory.store.get(memory.collection, wanted)}
+        for mem_id in wanted:
+            if mem_id in hits:  # forgotten since the ids were listed (server stores only)
+                yield Memory.model_validate(hits[mem_id])
+
+
+# -- export --------------------------------------------------------------------------------------
+def export_lines(
+    memory: MemoryService,
+    identity: EmbedderIdentity,
+    project: str | None = None,
+    redact_secrets: bool = False,
+) -> Iterator[str]:
+    """The manifest line, then every memory (superseded and expired ones too), oldest first.
+
+    Content is exported as stored; `redact_secrets` also redacts memories that were stored with
+    --allow-secrets. `project` None exports every project; "" only project-less memories.
+    """
+    filters = Filters(project=project, include_projectless=False, include_history=True)
+    ids = memory_ids(memory, filters.where())
+    manifest = {
+        "schema": SCHEMA_VERSION,
+        "amber_version": __version__,
+        "embedder": identity.as_dict(),
+        "exported_at": datetime.now(timezone.utc).isoformat(),
+        "count": len(ids),
+        "project": project,
+        "redacted": redact_secrets,
+    }
+    yield json.dumps({"manifest": manifest}, ensure_ascii=False)
+    for item in iter_memories(memory, ids):
+        if redact_secrets:
+            item = _redacted(item)[0]
+        yield json.dumps(item.model_dump(mode="json"), ensure_ascii=False)
+
+
+def _redacted(item: Memory) -> tuple[Memory, int]:
+    cleaned = redact(item.content)
+    if cleaned.text == item.content:  # placeholders match again: count only real changes
+        return item, 0
+    update = {"content": cleaned.text, "redactions": item.redactions + cleaned.count}
+    return item.model_copy(update=update), cleaned.count
+
+
+# -- import: check every line first, then write --------------------------------------------------
+@dataclass
+class ImportPlan:
+    path: Path
+    manifest: dict[str, Any]
+    count: int
+    max_bytes: int
+
+
+def _bad(number: int, problem: str) -> InvalidInput:
+    return InvalidInput(
+        f"line {number}: {problem}",
+        hint="nothing was imported; fix or remove that line (files come from `amber export`)",
+    )
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every non-blank line; invalid UTF-8 names its line."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _bad(number, f"not valid UTF-8 (byte {exc.start})") from exc
+            if text.strip():
+                yield number, text
+
+
+def _parse(number: int, text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise _bad(number, f"not valid JSON ({exc})") from exc
+
+
+def _memory(number: int, text: str, max_bytes: int) -> Memory:
+    doc = _parse(number, text)
+    if not isinstance(doc, dict) or "manifest" in doc:
+        raise _bad(number, "expected one memory as a JSON object")
+    try:
+        item = Memory.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "memory"
+        raise _bad(number, f"{where}: {first['msg']}") from exc
+    for name in ("id", "supersedes", "superseded_by"):
+        value = getattr(item, name)
+        if name != "id" and not value:
+            continue
+        try:
+            canonical = str(uuid.UUID(value)) == value
+        except ValueError:
+            canonical = False
+        if not canonical:
+            raise _bad(number, f"{name} {value!r} is not a memory id")
+    try:
+        validate_text(item.content, "content", max_bytes)
+    except InvalidInput as exc:
+        raise _bad(number, exc.message) from exc
+    return item
+
+
+def _memories(path: Path, max_bytes: int) -> Iterator[tuple[int, Memory]]:
+    lines = _lines(path)
+    next(lines, None)  # the manifest, checked by check_import
+    for number, text in lines:
+        yield number, _memory(number, text, max_bytes)
+
+
+def check_import(path: Path, max_bytes: int) -> ImportPlan:
+    """Read the whole file once and refuse it, naming the line, unless every line is valid."""
+    first = next(_lines(path), None)
+    if first is None:
+        raise _bad(1, "the file is empty; expected the manifest line of `amber export`")
+    number, text = first
+    doc = _parse(number, text)
+    manifest = doc.get("manifest") if isinstance(doc, dict) else None
+    if not isinstance(manifest, dict):
+        raise _bad(number, 'expected the manifest {"manifest": {...}} that `amber export` writes')
+    if manifest.get("schema") != SCHEMA_VERSION:
+        raise _bad(
+            number,
+            f"unsupported schema {manifest.get('schema')!r}; this amber reads {SCHEMA_VERSION}",
+        )
+    expected = manifest.get("count")
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        raise _bad(number, "the manifest has no valid count")
+    seen: dict[str, int] = {}
+    for number, item in _memories(path, max_bytes):
+        if item.id in seen:
+            raise _bad(number, f"repeats memory {item.id} of line {seen[item.id]}")
+        seen[item.id] = number
+    if len(seen) != expected:
+        raise InvalidInput(
+            f"the manifest promises {expected} memories but the file holds {len(seen)}",
+            hint="nothing was imported; the file is truncated or edited: export it again",
+        )
+    return ImportPlan(path, manifest, len(seen), max_bytes)
+
+
+def import_file(
+    memory: MemoryService,
+    plan: ImportPlan,
+    allow_secrets: bool = False,
+    advance: Advance | None = None,
+    batch: int = BATCH,
+) -> dict[str, Any]:
+    """Write the memories of a checked file that the store lacks, keeping ids, times, states,
+    keys and supersession; re-embedded in batches, or left pending when the embedder is down."""
+    totals = {"imported": 0, "skipped": 0, "pending_embedding": 0, "redactions": 0}
+    group: list[Memory] = []
+
+    def flush() -> None:
+        existing = {h.id for h in memory.store.get(memory.collection, [m.id for m in group])}
+        fresh: list[Memory] = []
+        for item in group:
+            if item.id in existing:
+                continue
+            if not allow_secrets:
+                item, count = _redacted(item)
+                totals["redactions"] += count
+            fresh.append(item)
+        chunk_lists = [textops.chunk_words(m.content, *memory.window()) for m in fresh]
+        flat = [c for chunks in chunk_lists for c in chunks]
+        vectors = memory.embed_texts(flat) if flat else None
+        offset = 0
+        for item, chunks in zip(fresh, chunk_lists, strict=True):
+            own = vectors[offset : offset + len(chunks)] if vectors else None
+            offset += len(chunks)
+            item = item.model_copy(update={"embedding": "pending" if own is None else "done"})
+            memory.write(item, chunks, own)
+            totals["pending_embedding"] += own is None
+        totals["imported"] += len(fresh)
+        totals["skipped"] += len(group) - len(fresh)
+        if advance:
+            advance(len(group))
+        group.clear()
+
+    for _number, item in _memories(plan.path, plan.max_bytes):
+        group.append(item)
+        if len(group) >= batch:
+            flush()
+    if group:
+        flush()
+    return {"status": "imported", **totals}
+
+
+# -- reindex into another embedder ---------------------------------------------------------------
+def _drop(store: Store, names: list[str]) -> None:
+    for name in names:
+        if store.exists(name):
+            store.drop(name)
+
+
+def _copy(
+    source: MemoryService,
+    target: MemoryService,
+    embedder: Embedder,
+    ids: list[str],
+    batch: int,
+    advance: Advance | None,
+) -> int:
+    """Every memory re-embedded by `embedder` into `target`; any embedder failure propagates."""
+    copied = 0
+    for start in range(0, len(ids), batch):
+        items = list(iter_memories(source, ids[start : start + batch]))
+        chunk_lists = [textops.chunk_words(m.content, *target.window()) for m in items]
+        flat = [c for chunks in chunk_lists for c in chunks]
+        vectors = embedder.embed_documents(flat).tolist() if flat else []
+        offset = 0
+        for item, chunks in zip(items, chunk_lists, strict=True):
+            own = vectors[offset : offset + len(chunks)]
+            offset += len(chunks)
+            target.write(item.model_copy(update={"embedding": "done"}), chunks, own)
+        copied += len(items)
+        if advance:
+            advance(len(items))
+    return copied
+
+
+def reindex(
+    runtime: Runtime, target: str, meter: Meter | None = None, batch: int = BATCH
+) -> dict[str, Any]:
+    """Copy every memory (history included) into a new collection embedded by `target`, then,
+    only when the copy is complete, pin `target` in the store meta and drop the old collections.
+    A failure on the way drops the half-built collection and leaves the old pin untouched."""
+    if target not in EMBEDDERS:
+        raise InvalidInput(f"unknown embedder {target!r}; allowed: {', '.join(EMBEDDERS)}")
+    old, store = runtime.identity, runtime.store
+    embedder = choose_embedder(runtime.settings.model_copy(update={"embedder": target}))
+    new = embedder.identity  # ollama asks the server here; if it fails, nothing was touched
+    if new == old:
+        raise InvalidInput(
+            f"the store is already pinned to {new.provider} ({new.model}, {new.dim}-d)",
+            hint="nothing to do; `amber health` shows the pinned embedder",
+        )
+    if new.slug() == old.slug():
+        raise InvalidInput(
+            f"{new.provider} ({new.model}) changed its prefix scheme but would reuse the "
+            f"collection {old.slug()}",
+            hint="export, then import into a fresh AMBER_HOME",
+        )
+    source = runtime.memory()
+    ids = memory_ids(source, Where())
+    fresh = [f"memories-{new.slug()}", f"cache-{new.slug()}"]
+    _drop(store, fresh)  # leftovers of an interrupted reindex: never pinned, never read
+    try:
+        built = Runtime(runtime.settings, store, new, embedder, None, dict(runtime.meta))
+        destination = built.memory()
+        copied = _copy(
+            source, destination, embedder, ids, batch, meter(len(ids)) if meter else None
+        )
+        first = Where(equals={"chunk": 0})
+        counts = (store.count(source.collection, first), store.count(destination.collection, first))
+        if counts != (len(ids), len(ids)):
+            raise BackendUnavailable(
+                f"the store changed during the reindex (listed {len(ids)} memories, now "
+                f"{counts[0]}, copied {counts[1]}); the old embedder stays pinned",
+                hint="run `amber reindex --embedder` again while no agent is writing",
+            )
+        meta = {
+            **runtime.meta,
+            "embedder": new.as_dict(),
+            "previous_embedder": old.as_dict(),
+            "reindexed_at": datetime.now(timezone.utc).isoformat(),
+        }
+        store.write_meta(meta)
+    except BaseException:
+        _drop(store, fresh)
+        raise
+    doc: dict[str, Any] = {
+        "status": "reindexed",
+        "from": old.as_dict(),
+        "to": new.as_dict(),
+        "memories": copied,
+        "collection": destination.collection,
+    }
+    try:
+        _drop(store, [source.collection, source.cache.collection])
+    except (OSError, AmberError) as exc:  # the switch is done; say what is left behind
+        doc["left_behind"] = {"collection": source.collection, "reason": str(exc)}
+    return doc
