@@ -6,7 +6,6 @@ local stand-in server of tests/fake_ollama.py.
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 import stat
@@ -16,19 +15,10 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeOllama
 
-import amber.cli
-import amber.cli_data  # noqa: F401 - registers export/import until cli.py imports it itself
 from amber import transfer
 from amber.compose import session
 from amber.models import Memory
 from amber.settings import load_settings
-
-# `amber reindex --embedder NAME` needs the option wired into cli.reindex (see the report);
-# until then the CLI reindex tests are expected to fail, and the service-level ones cover it.
-WIRED = "embedder" in inspect.signature(amber.cli.reindex).parameters
-needs_wiring = pytest.mark.xfail(
-    not WIRED, reason="cli.reindex has no --embedder option yet", strict=True
-)
 
 SECRET = "password: hunter2-very-secret"
 
@@ -373,7 +363,6 @@ def test_reindex_service_refuses_unknown_and_same_embedder(cli) -> None:
         reindex_service("builtin")
 
 
-@needs_wiring
 def test_cli_reindex_to_ollama(cli, fake, home, monkeypatch) -> None:
     seed(cli)
     before = everything(cli)
@@ -386,7 +375,6 @@ def test_cli_reindex_to_ollama(cli, fake, home, monkeypatch) -> None:
     assert res.code == 2 and "already pinned" in res.error["message"]
 
 
-@needs_wiring
 def test_cli_reindex_to_a_missing_model_changes_nothing(cli, fake, home, monkeypatch) -> None:
     seed(cli)
     before, pinned = everything(cli), ok(cli("health"))["embedder"]
