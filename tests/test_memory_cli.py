@@ -203,3 +203,12 @@ def test_budget_tokens_limits_context(cli) -> None:
         "auto", "--query", "structured JSON logging with structlog", "--budget-tokens", "200"
     ).doc
     assert doc["tokens"] <= 200 and doc["total_chunks"] >= 1
+
+
+def test_restoring_an_old_keyed_decision_makes_it_current_again(cli) -> None:
+    first = store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")
+    second = store(cli, "Deploys happen on Thursdays", "--key", "deploy-day")
+    again = store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")
+    assert again["status"] == "duplicate" and again["supersedes"] == [second["id"]]
+    current = cli("list").doc["memories"]
+    assert [m["id"] for m in current] == [first["id"]]

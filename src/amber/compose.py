@@ -162,7 +162,21 @@ class Runtime:
         self.store.close()
 
 
+def _warm_before_lock(settings: Settings) -> None:
+    """Load the builtin model before queueing on the embedded store's lock, so the lock is held
+    for the store work alone (a model load under load took seconds, starving other agents)."""
+    if settings.qdrant_url:
+        return
+    from amber.stores.edge import EdgeStore
+
+    pinned = EdgeStore.peek_meta(settings.home / "edge").get("embedder") or {}
+    if pinned.get("provider") == "builtin" or (not pinned and settings.embedder == "builtin"):
+        _builtin()
+
+
 def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
+    if need_embedder:
+        _warm_before_lock(settings)
     store = open_store(settings)
     try:
         meta = store.read_meta()

@@ -115,7 +115,22 @@ class MemoryService:
             merged = sorted(set(existing[0].payload.get("tags", [])) | set(tags))
             ids = [chunk_id(mem_id, i) for i in range(existing[0].payload.get("chunks", 1))]
             self.store.set_payload(self.collection, ids, {"tags": merged})
-            return {"status": "duplicate", "id": mem_id, "redactions": redactions}
+            # Finish a supersession a killed `store --key` may have left undone.
+            stale = (
+                [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
+            )
+            for old in stale:
+                self._mark_superseded(old, mem_id)
+            if key and existing[0].payload.get("state") == "superseded":
+                self.store.set_payload(
+                    self.collection, ids, {"state": "active", "superseded_by": ""}
+                )
+            return {
+                "status": "duplicate",
+                "id": mem_id,
+                "redactions": redactions,
+                "supersedes": stale,
+            }
         chunks = textops.chunk_words(content, *self.window())
         vectors = self.embed_texts(chunks)
         now = time.time()

@@ -112,7 +112,12 @@ class EdgeStore:
             return
         path = self._dir(spec.name)
         if self.exists(spec.name):
-            self._shards[spec.name] = self._load(path)
+            shard = self._shards[spec.name] = self._load(path)
+            # A process killed while creating the collection can leave indexes missing.
+            present = set(shard.info().payload_schema)
+            for field, kind in spec.indexes:
+                if field not in present:
+                    shard.update(qe.UpdateOperation.create_field_index(field, _INDEX_KINDS[kind]))
             return
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         config = qe.EdgeConfig(
@@ -228,6 +233,15 @@ class EdgeStore:
         return int(self._shard(name).count(qe.CountRequest(filter=_condition(where), exact=True)))
 
     # -- store metadata ------------------------------------------------------------------------
+    @staticmethod
+    def peek_meta(root: Path) -> dict[str, Any]:
+        """The metadata without taking the lock (it is replaced atomically): lets a caller load
+        the pinned embedder before queueing for the store. {} when absent or unreadable."""
+        try:
+            return dict(json.loads((root / "meta.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return {}
+
     def read_meta(self) -> dict[str, Any]:
         path = self.root / "meta.json"
         if not path.exists():

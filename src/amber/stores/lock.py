@@ -34,7 +34,7 @@ class FileLock:
                         "or run `amber serve` so agents share one warm process",
                     ) from None
                 time.sleep(delay)
-                delay = min(delay * 2, 0.1)
+                delay = min(delay * 2, 0.02)  # short polls: waiters are served sooner
                 continue
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
