@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,34 @@ def shim(home: Path, tmp_path: Path):
         return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
     return run
+
+
+@pytest.fixture(params=["in-process", "daemon"])
+def agent(request: pytest.FixtureRequest, home: Path, shim):
+    """The contract command lines run both ways: directly, and forwarded to `amber serve`."""
+    if request.param == "in-process":
+        yield shim
+        return
+    from amber.client import socket_path
+
+    env = clean_env(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amber", "serve", "--idle-timeout", "120"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    path = socket_path(env)
+    for _ in range(600):
+        if path.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert path.exists(), "the daemon did not start"
+    yield shim
+    proc.terminate()
+    proc.wait(timeout=30)
+    log = home / "daemon.log"
+    assert log.exists() and log.read_text().strip(), "no call was answered by the daemon"
 
 
 @pytest.fixture

@@ -18,14 +18,14 @@ DECISIONS = [
 ]
 
 
-def test_store_three_then_auto_finds_the_right_one(shim) -> None:
+def test_store_three_then_auto_finds_the_right_one(agent) -> None:
     ids = []
     for content, tags in DECISIONS:
-        res = shim("store", "--content", content, "--type", "decision", "--tags", *tags)
+        res = agent("store", "--content", content, "--type", "decision", "--tags", *tags)
         assert res.code == 0, res.stderr
         assert res.doc["status"] == "stored"
         ids.append(res.doc["id"])
-    res = shim("auto", "--query", "how big should the SQLAlchemy connection pool be")
+    res = agent("auto", "--query", "how big should the SQLAlchemy connection pool be")
     assert res.code == 0, res.stderr
     doc = res.doc
     assert doc["status"] == "memory_match" and doc["source"] == "memory"
@@ -62,16 +62,16 @@ def test_store_three_then_auto_finds_the_right_one(shim) -> None:
     assert chunk["dense"]["rank"] == 1
 
 
-def test_unrelated_query_is_no_match_exit_1(shim) -> None:
+def test_unrelated_query_is_no_match_exit_1(agent) -> None:
     for content, tags in DECISIONS:
-        assert shim("store", "--content", content, "--type", "decision", "--tags", *tags).code == 0
-    res = shim("auto", "--query", "plan a wedding menu for eighty guests")
+        assert agent("store", "--content", content, "--type", "decision", "--tags", *tags).code == 0
+    res = agent("auto", "--query", "plan a wedding menu for eighty guests")
     assert res.code == 1
     assert res.doc["status"] == "no_match" and res.doc["context_chunks"] == []
 
 
-def test_bogus_type_exits_2_naming_allowed_types(shim) -> None:
-    res = shim("store", "--content", "x", "--type", "bogus", "--tags", "a")
+def test_bogus_type_exits_2_naming_allowed_types(agent) -> None:
+    res = agent("store", "--content", "x", "--type", "bogus", "--tags", "a")
     assert res.code == 2
     err = res.error
     assert err["error"] == "invalid_input"
@@ -80,8 +80,8 @@ def test_bogus_type_exits_2_naming_allowed_types(shim) -> None:
     assert "Traceback" not in res.stderr
 
 
-def test_content_from_stdin_and_usage_errors_are_json(shim) -> None:
-    res = shim(
+def test_content_from_stdin_and_usage_errors_are_json(agent) -> None:
+    res = agent(
         "store",
         "--content",
         "-",
@@ -92,8 +92,8 @@ def test_content_from_stdin_and_usage_errors_are_json(shim) -> None:
         stdin=b"def handler(): return 42  # stored from stdin",
     )
     assert res.code == 0 and res.doc["status"] == "stored"
-    res = shim("auto")
+    res = agent("auto")
     assert res.code == 2
     assert res.error["error"] == "usage"
-    res = shim("store", "--content", "-", stdin=b"\xff\xfe broken")
+    res = agent("store", "--content", "-", stdin=b"\xff\xfe broken")
     assert res.code == 2 and "UTF-8" in res.error["message"]

@@ -1,5 +1,5 @@
-"""`python -m amber` runs the CLI."""
+"""`python -m amber` runs the CLI (through a running daemon when there is one)."""
 
-from amber.cli import main
+from amber.client import main
 
 main()

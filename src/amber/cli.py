@@ -491,6 +491,23 @@ def eval_(
 
 
 @app.command()
+def serve(
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", min=1, help="Stop after this many idle seconds.")
+    ] = 900.0,
+) -> None:
+    """The warm path: keep the store and model loaded and answer forwarded CLI calls.
+
+    While it runs, every `amber …` and `execution/*.py` call for the same AMBER_HOME is
+    answered by it (same output and exit code). AMBER_DAEMON=auto starts one on first use;
+    AMBER_DAEMON=off never forwards.
+    """
+    from amber.daemon import serve as serve_forever
+
+    raise typer.Exit(serve_forever(idle_timeout))
+
+
+@app.command()
 def version() -> None:
     """Print amber's version."""
     typer.echo(__version__)
@@ -577,4 +594,5 @@ def main() -> None:
 # Command groups that live in their own modules register themselves on `app`.
 import amber.cli_data  # noqa: E402, F401
 import amber.cli_mcp  # noqa: E402, F401
+import amber.cli_run  # noqa: E402, F401
 import amber.cli_skills  # noqa: E402, F401

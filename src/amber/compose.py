@@ -215,9 +215,38 @@ def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
         raise
 
 
+_warm: dict[str, Runtime] = {}
+_keep_warm = False
+
+
+def keep_warm(enabled: bool) -> None:
+    """In the daemon, sessions share one open runtime per store instead of reopening it."""
+    global _keep_warm
+    _keep_warm = enabled
+    if not enabled:
+        for runtime in _warm.values():
+            runtime.close()
+        _warm.clear()
+
+
+def _store_key(settings: Settings) -> str:
+    return f"{settings.home}|{settings.qdrant_url}|{settings.qdrant_api_key}|{settings.embedder}"
+
+
 @contextmanager
 def session(settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
-    """An open runtime that is always closed (and its store lock released) on the way out."""
+    """An open runtime that is always closed (and its store lock released) on the way out;
+    in the daemon, the warm runtime for this store, with this call's settings."""
+    if _keep_warm:
+        key = _store_key(settings)
+        runtime = _warm.get(key)
+        if runtime is None or (need_embedder and runtime.embedder is None):
+            keep_warm(False)
+            keep_warm(True)
+            runtime = _warm[key] = open_runtime(settings, need_embedder=True)
+        runtime.settings = settings
+        yield runtime
+        return
     runtime = open_runtime(settings, need_embedder)
     try:
         yield runtime

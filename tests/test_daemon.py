@@ -1,0 +1,120 @@
+"""The warm path: `amber serve` answers forwarded calls with the same output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, clean_env
+
+from amber.client import code_version, exchange, socket_path
+
+SHIM = ROOT / "execution" / "memory_manager.py"
+
+
+def wait_for(predicate, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def daemon(home: Path):
+    env = clean_env(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amber", "serve", "--idle-timeout", "60"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    path = socket_path(env)
+    assert wait_for(path.exists), proc.stderr.read().decode() if proc.poll() is not None else ""
+    yield proc, env, path
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def call(env: dict, cwd: Path, *args: str, stdin: bytes | None = None):
+    return subprocess.run(
+        [sys.executable, str(SHIM), *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def served(home: Path) -> list[str]:
+    log = home / "daemon.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_forwarded_calls_match_in_process_calls(daemon, home: Path, tmp_path: Path) -> None:
+    _proc, env, path = daemon
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    res = call(
+        env,
+        tmp_path,
+        "store",
+        "--content",
+        "Warm path answers agents from one process",
+        "--type",
+        "decision",
+        "--tags",
+        "python-patterns",
+        "daemon",
+    )
+    assert res.returncode == 0, res.stderr
+    stored = json.loads(res.stdout)
+    res = call(env, tmp_path, "auto", "--query", "which process answers agents on the warm path")
+    assert res.returncode == 0
+    doc = json.loads(res.stdout)
+    assert doc["context_chunks"][0]["id"] == stored["id"]
+    assert call(env, tmp_path, "auto", "--query", "plan a wedding menu").returncode == 1
+    bad = call(env, tmp_path, "store", "--content", "x", "--type", "bogus")
+    assert bad.returncode == 2 and json.loads(bad.stderr)["error"] == "invalid_input"
+    piped = call(env, tmp_path, "store", "--content", "-", stdin=b"from stdin via the daemon")
+    assert piped.returncode == 0
+    shown = call(env, tmp_path, "get", json.loads(piped.stdout)["id"])
+    assert json.loads(shown.stdout)["memory"]["content"] == "from stdin via the daemon"
+    log = served(home)
+    assert [line.split()[1:4] for line in log] == [
+        ["store", "->", "0"],
+        ["auto", "->", "0"],
+        ["auto", "->", "1"],
+        ["store", "->", "2"],
+        ["store", "->", "0"],
+        ["get", "->", "0"],
+    ]
+
+
+def test_daemon_refuses_other_code_and_stops(daemon, home: Path) -> None:
+    proc, env, path = daemon
+    answer = exchange(path, {"version": "other-code", "argv": ["health"], "env": env})
+    assert answer is not None and answer["refused"] is True
+    assert proc.wait(timeout=30) == 0
+    assert not path.exists()
+    res = call(env, home.parent, "health")  # runs in-process now that the daemon is gone
+    assert res.returncode == 0 and json.loads(res.stdout)["status"] == "ok"
+    assert [line.split()[1:4] for line in served(home)] == [["health", "->", "refused"]]
+    assert exchange(path, {"version": code_version()}) is None
+
+
+def test_idle_daemon_exits_and_auto_mode_starts_one(home: Path, tmp_path: Path) -> None:
+    env = clean_env(home) | {"AMBER_DAEMON": "auto", "AMBER_DAEMON_IDLE": "3"}
+    path = socket_path(env)
+    first = call(env, tmp_path, "store", "--content", "stored in-process, daemon starting")
+    assert first.returncode == 0
+    assert wait_for(path.exists)
+    second = call(env, tmp_path, "auto", "--query", "daemon starting")
+    assert second.returncode == 0
+    assert [line.split()[1] for line in served(home)] == ["auto"]
+    assert wait_for(lambda: not path.exists(), 30)  # idle timeout: it stops by itself
