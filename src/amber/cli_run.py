@@ -27,24 +27,10 @@ SUMMARY_CHARS = 1000
 
 def _bundle(settings: Settings, task: str, scope: str, top_k: int, budget: int) -> dict[str, Any]:
     """The same document `route` prints: skill, auto result, assembled context."""
-    from amber.bundle import bundle
     from amber.compose import session
-    from amber.schema import Filters
 
     with session(settings) as rt:
-        memory = rt.memory()
-        doc = bundle(
-            rt.router(),
-            rt.registry(),
-            memory,
-            task,
-            Filters(project=scope),
-            scope,
-            top_k,
-            min(settings.budget_tokens, budget),
-            budget,
-        )
-        doc["degraded"] = memory.degraded
+        doc = rt.route(task, scope, top_k, budget)
     return doc
 
 
