@@ -68,7 +68,9 @@ def test_eval_json_reports_every_mode(cli, beir: Path) -> None:
     assert doc["dataset"] == "tiny" and doc["embedder"]["provider"] == "builtin"
     assert set(doc["modes"]) == {"bm25", "dense", "hybrid"}
     for row in doc["modes"].values():
-        assert set(row) == {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
+        assert set(row) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "context_tokens@5"}
+    # Five of six short documents: about 5 x 20 estimated tokens each.
+    assert 60 < doc["modes"]["dense"]["context_tokens@5"] < 140
     # Dense ranks every one of six documents; BM25 misses q3, which shares no term with d3.
     assert doc["modes"]["dense"]["recall@100"] == 1.0
     assert doc["modes"]["bm25"]["recall@100"] == pytest.approx(5 / 6, abs=1e-3)

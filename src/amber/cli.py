@@ -482,11 +482,11 @@ def eval_(
         f"{data.name} ({split}): {len(data.queries)} queries, {len(data.corpus)} docs, "
         f"median query {report['median_query_ms']} ms"
     )
-    typer.echo(f"{'mode':<24} {'nDCG@10':>8} {'R@10':>8} {'R@100':>8} {'MRR@10':>8}")
+    typer.echo(f"{'mode':<24} {'nDCG@10':>8} {'R@10':>8} {'R@100':>8} {'MRR@10':>8} {'ctx@5':>7}")
     for name, row in report["modes"].items():
         typer.echo(
             f"{name:<24} {row['ndcg@10']:>8.4f} {row['recall@10']:>8.4f} "
-            f"{row['recall@100']:>8.4f} {row['mrr@10']:>8.4f}"
+            f"{row['recall@100']:>8.4f} {row['mrr@10']:>8.4f} {row.get('context_tokens@5', 0):>7}"
         )
 
 

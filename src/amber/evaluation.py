@@ -18,6 +18,7 @@ from amber.memory import MemoryService
 from amber.progress import Progress
 from amber.schema import memory_id
 from amber.stores.base import Where
+from amber.text import estimate_tokens
 
 Ranking = list[str]
 
@@ -142,10 +143,19 @@ def evaluate(
                 for q, (dense, sparse) in found.items()
             }
         result[mode] = score(rankings, data.qrels)
+        result[mode]["context_tokens@5"] = context_tokens(rankings, data.corpus, 5)
     for name, fuser in (fusers or {}).items():
         rankings = {q: [d for d, _ in fuser(dense, sparse)] for q, (dense, sparse) in found.items()}
         result[name] = score(rankings, data.qrels)
     return {"modes": result, "median_query_ms": round(latency, 2)}
+
+
+def context_tokens(rankings: dict[str, Ranking], corpus: dict[str, str], k: int) -> float:
+    """Mean estimated tokens an agent would read if handed each query's top k documents."""
+    per_query = [
+        sum(estimate_tokens(corpus[d]) for d in ranked[:k]) for ranked in rankings.values()
+    ]
+    return round(statistics.fmean(per_query), 1) if per_query else 0.0
 
 
 def scratch_dir(home: Path) -> Path:
