@@ -212,3 +212,17 @@ def test_restoring_an_old_keyed_decision_makes_it_current_again(cli) -> None:
     assert again["status"] == "duplicate" and again["supersedes"] == [second["id"]]
     current = cli("list").doc["memories"]
     assert [m["id"] for m in current] == [first["id"]]
+
+
+def test_optimize_reports_every_collection(cli) -> None:
+    for i in range(5):
+        store(cli, f"optimizer input {i}: merge segments and index vectors")
+    cli("cache-store", "--query", "what does optimize do", "--response", "merges segments")
+    res = cli("optimize")
+    assert res.code == 0, res.stderr
+    collections = res.doc["collections"]
+    assert len(collections) == 2
+    memories = next(v for k, v in collections.items() if k.startswith("memories-"))
+    assert memories["points"] == 5 and memories["segments"] >= 1
+    assert "optimizing" in res.stderr
+    assert cli("auto", "--query", "merge segments and index vectors").code == 0

@@ -319,3 +319,10 @@ def test_meta_does_not_show_up_as_a_collection_of_points(store: Store) -> None:
     store.ensure(SPEC)
     assert store.count(SPEC.name, Where()) == 0
     assert not store.exists("things-else")
+
+
+def test_optimize_keeps_every_point(filled: Store) -> None:
+    before = filled.count(SPEC.name, Where())
+    report = filled.optimize(SPEC.name)
+    assert report["points"] == before == filled.count(SPEC.name, Where())
+    assert report["segments"] >= 1

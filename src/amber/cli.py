@@ -422,6 +422,25 @@ def reindex(
     _finish(doc, as_json)
 
 
+@app.command()
+def optimize(as_json: JsonOpt = False) -> None:
+    """Maintenance: merge segments and build the HNSW index of the embedded store."""
+    from amber.compose import session
+    from amber.progress import Progress
+
+    with session(_settings(), need_embedder=False) as rt:
+        memory = rt.memory()
+        names = [n for n in (memory.collection, memory.cache.collection) if rt.store.exists(n)]
+        bar = Progress("optimizing", len(names), "collections")
+        collections = {}
+        for name in names:
+            started = time.perf_counter()
+            collections[name] = rt.store.optimize(name)
+            collections[name]["seconds"] = round(time.perf_counter() - started, 2)
+            bar.advance()
+    _finish({"status": "ok", "collections": collections}, as_json)
+
+
 @app.command("eval")
 def eval_(
     dataset: Annotated[

@@ -267,6 +267,18 @@ class EdgeStore:
     def size_bytes(self) -> int | None:
         return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
 
+    def optimize(self, name: str) -> dict[str, Any]:
+        """Run the engine's optimizers (segment merging, HNSW building) until nothing is left."""
+        shard = self._shard(name)
+        changed = bool(shard.optimize())
+        info = shard.info()
+        return {
+            "changed": changed,
+            "segments": info.segments_count,
+            "points": info.points_count,
+            "indexed_vectors": info.indexed_vectors_count,
+        }
+
     def close(self) -> None:
         for shard in self._shards.values():
             shard.close()
