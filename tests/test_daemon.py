@@ -118,3 +118,31 @@ def test_idle_daemon_exits_and_auto_mode_starts_one(home: Path, tmp_path: Path) 
     assert second.returncode == 0
     assert [line.split()[1] for line in served(home)] == ["auto"]
     assert wait_for(lambda: not path.exists(), 30)  # idle timeout: it stops by itself
+
+
+def test_stdin_survives_a_daemon_that_refuses(home: Path, tmp_path: Path) -> None:
+    env = clean_env(home)
+    path = socket_path(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    import socket
+    import threading
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def refuse() -> None:  # a daemon from other code: reads the request, refuses it
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(1 << 20)
+            conn.sendall(json.dumps({"refused": True}).encode())
+
+    thread = threading.Thread(target=refuse)
+    thread.start()
+    res = call(env, tmp_path, "store", "--content", "-", stdin=b"piped while a daemon refused")
+    thread.join(timeout=30)
+    listener.close()
+    path.unlink()
+    assert res.returncode == 0, res.stderr
+    shown = call(env, tmp_path, "get", json.loads(res.stdout)["id"])
+    assert json.loads(shown.stdout)["memory"]["content"] == "piped while a daemon refused"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import socket
@@ -95,8 +96,12 @@ def forward(argv: list[str], env: dict[str, str]) -> int | None:
     path = socket_path(env)
     if not path.exists():
         return None
-    answer = exchange(path, request(argv, env))
+    body = request(argv, env)
+    answer = exchange(path, body)
     if answer is None or answer.get("refused"):
+        if body["stdin"] is not None:  # already read: hand it to the in-process run instead
+            raw = base64.b64decode(body["stdin"])
+            sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
         return None
     sys.stdout.write(answer.get("stdout", ""))
     sys.stderr.write(answer.get("stderr", ""))
