@@ -54,29 +54,29 @@ def _ollama(settings: Settings) -> Embedder:
     )
 
 
-@lru_cache(maxsize=1)
-def _builtin() -> Embedder:
-    """One builtin model per process: loading it costs about half a second."""
+@lru_cache(maxsize=2)
+def _builtin(cache_dir: Path | None = None) -> Embedder:
+    """One builtin model per process; with a cache folder its optimized graph is reused."""
     from amber.embedders.builtin import BuiltinEmbedder
 
-    return BuiltinEmbedder()
+    return BuiltinEmbedder(cache_dir=cache_dir)
 
 
 def choose_embedder(settings: Settings) -> Embedder:
     """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model."""
     if settings.embedder == "builtin":
-        return _builtin()
+        return _builtin(settings.cache_dir)
     if settings.embedder == "ollama":
         return _ollama(settings)
     from amber.embedders.ollama import ollama_available
 
     ok, _reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)
-    return _ollama(settings) if ok else _builtin()
+    return _ollama(settings) if ok else _builtin(settings.cache_dir)
 
 
 def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
     if identity.provider == "builtin":
-        embedder = _builtin()
+        embedder = _builtin(settings.cache_dir)
     else:
         embedder = _ollama(settings.model_copy(update={"ollama_model": identity.model}))
     if embedder.identity.dim != identity.dim:
@@ -171,7 +171,7 @@ def _warm_before_lock(settings: Settings) -> None:
 
     pinned = EdgeStore.peek_meta(settings.home / "edge").get("embedder") or {}
     if pinned.get("provider") == "builtin" or (not pinned and settings.embedder == "builtin"):
-        _builtin()
+        _builtin(settings.cache_dir)
 
 
 def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:

@@ -16,10 +16,15 @@ def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("amber", appauthor=False))
 
 
+def _default_cache() -> Path:
+    return Path(platformdirs.user_cache_dir("amber", appauthor=False))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AMBER_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=_default_home)
+    cache_dir: Path = Field(default_factory=_default_cache)  # derived files, safe to delete
     embedder: Literal["auto", "builtin", "ollama"] = "auto"
     agent: str | None = None
     skills_path: str | None = None  # extra skill folders, os.pathsep-separated
