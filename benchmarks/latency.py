@@ -243,9 +243,7 @@ def main(argv: list[str]) -> int:
                 args.fresh,
             )
             print(f"\n== {size} memories, {args.queries} queries")
-            print(
-                f"amber bulk import          {amber['import/s']:8.0f} memories/s (embedded)"
-            )
+            print(f"amber bulk import          {amber['import/s']:8.0f} memories/s (embedded)")
             print(f"amber warm auto, miss      {amber['auto miss ms']:8.1f} ms")
             print(f"amber warm auto, cache hit {amber['auto hit ms']:8.1f} ms")
             print(f"amber warm store           {amber['store ms']:8.1f} ms")
