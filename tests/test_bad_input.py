@@ -34,6 +34,8 @@ CASES = [
     (["store", "--content", "nul \x00 byte"], "control characters"),
     (["store", "--content", "bell \x07"], "control characters"),
     (["store", "--content", "fine", "--type", "bogus"], "allowed: decision"),
+    (["store", "--content", "fine", "--type", "decision,code"], "exactly one --type"),
+    (["store", "--content", "fine", "--type", ""], "allowed: decision"),
     (["store", "--content", "fine", "--tags", *[f"t{i}" for i in range(1000)]], "limit is 64"),
     (["store", "--content", "fine", "--tags", "x" * 200], "limit is 64"),
     (["store", "--content", "fine", "--expire-days", "-1"], ""),

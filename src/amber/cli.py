@@ -160,7 +160,12 @@ def store(
     from amber.compose import session
 
     settings = _settings()
-    (mtype,) = _types([type_]) or ["decision"]
+    types = _types([type_])
+    if len(types) != 1:
+        raise InvalidInput(
+            "store takes exactly one --type", hint=f"one of: {', '.join(MEMORY_TYPES)}"
+        )
+    mtype = types[0]
     text = _read_content(content, content_file)
     with session(settings) as rt:
         memory = rt.memory()
