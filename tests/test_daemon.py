@@ -146,3 +146,26 @@ def test_stdin_survives_a_daemon_that_refuses(home: Path, tmp_path: Path) -> Non
     assert res.returncode == 0, res.stderr
     shown = call(env, tmp_path, "get", json.loads(res.stdout)["id"])
     assert json.loads(shown.stdout)["memory"]["content"] == "piped while a daemon refused"
+
+
+def test_a_bad_request_is_answered_and_the_daemon_keeps_serving(daemon, tmp_path: Path) -> None:
+    _proc, env, path = daemon
+    gone = {
+        "version": code_version(),
+        "argv": ["health"],
+        "env": env,
+        "cwd": str(tmp_path / "deleted-folder"),
+        "tty": False,
+        "stdin": None,
+    }
+    answer = exchange(path, gone)
+    assert answer is not None and answer["code"] == 2
+    assert "AMBER_DAEMON=off" in json.loads(answer["stderr"])["hint"]
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(str(path))
+        conn.sendall(b"{not json\n")
+        assert json.loads(conn.recv(65536))["code"] == 2
+    res = call(env, tmp_path, "health")
+    assert res.returncode == 0 and json.loads(res.stdout)["status"] == "ok"

@@ -120,9 +120,19 @@ def serve(idle_timeout: float) -> int:
                 return 0
             with conn:
                 started = time.perf_counter()
-                body = _read_request(conn)
-                answer = handle(body, version)
-                conn.sendall(json.dumps(answer).encode())
+                body: dict[str, Any] = {}
+                try:
+                    body = _read_request(conn)
+                    answer = handle(body, version)
+                except (ValueError, OSError) as exc:  # a garbled request or a vanished cwd
+                    problem = {
+                        "error": "invalid_input",
+                        "message": f"the daemon could not run this call: {exc}",
+                        "hint": "run it with AMBER_DAEMON=off",
+                    }
+                    answer = {"code": 2, "stdout": "", "stderr": json.dumps(problem) + "\n"}
+                with contextlib.suppress(OSError):  # the caller may have gone away
+                    conn.sendall(json.dumps(answer).encode())
             _log(log, body, answer, started)
             if answer.get("refused"):
                 return 0
