@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,30 +67,45 @@ def shim(home: Path, tmp_path: Path):
     return run
 
 
+def wait_for(predicate, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@contextmanager
+def running_daemon(home: Path, idle_timeout: int = 120) -> Iterator[tuple]:
+    """`amber serve` for this test's AMBER_HOME: yields (process, env, socket path)."""
+    from amber.client import socket_path
+
+    env = clean_env(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amber", "serve", "--idle-timeout", str(idle_timeout)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    path = socket_path(env)
+    started = wait_for(lambda: path.exists() or proc.poll() is not None) and path.exists()
+    assert started, proc.stderr.read().decode() if proc.poll() is not None else "no socket"
+    try:
+        yield proc, env, path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture(params=["in-process", "daemon"])
 def agent(request: pytest.FixtureRequest, home: Path, shim):
     """The contract command lines run both ways: directly, and forwarded to `amber serve`."""
     if request.param == "in-process":
         yield shim
         return
-    from amber.client import socket_path
-
-    env = clean_env(home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "amber", "serve", "--idle-timeout", "120"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    path = socket_path(env)
-    for _ in range(600):
-        if path.exists() or proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    assert path.exists(), "the daemon did not start"
-    yield shim
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_daemon(home):
+        yield shim
     log = home / "daemon.log"
     assert log.exists() and log.read_text().strip(), "no call was answered by the daemon"
 

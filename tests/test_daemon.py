@@ -5,40 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, clean_env
+from conftest import ROOT, clean_env, running_daemon, wait_for
 
 from amber.client import code_version, exchange, socket_path
 
 SHIM = ROOT / "execution" / "memory_manager.py"
 
 
-def wait_for(predicate, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.fixture
 def daemon(home: Path):
-    env = clean_env(home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "amber", "serve", "--idle-timeout", "60"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    path = socket_path(env)
-    assert wait_for(path.exists), proc.stderr.read().decode() if proc.poll() is not None else ""
-    yield proc, env, path
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_daemon(home, idle_timeout=60) as running:
+        yield running
 
 
 def call(env: dict, cwd: Path, *args: str, stdin: bytes | None = None):
