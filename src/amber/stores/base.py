@@ -53,6 +53,16 @@ class CollectionSpec:
     indexes: tuple[tuple[str, str], ...] = ()  # kind: keyword | float | integer | bool
 
 
+def optimize_report(changed: bool, info: Any) -> dict[str, Any]:
+    """What `optimize` says of a collection; both engines' info objects share these names."""
+    return {
+        "changed": changed,
+        "segments": info.segments_count,
+        "points": info.points_count,
+        "indexed_vectors": info.indexed_vectors_count,
+    }
+
+
 class Store(Protocol):
     """Points with a named dense vector and a named IDF sparse vector, in named collections."""
 

@@ -12,7 +12,16 @@ from typing import Any
 import qdrant_edge as qe
 
 from amber.errors import StoreCorrupt
-from amber.stores.base import DENSE, SPARSE, CollectionSpec, Hit, PointIn, Sparse, Where
+from amber.stores.base import (
+    DENSE,
+    SPARSE,
+    CollectionSpec,
+    Hit,
+    PointIn,
+    Sparse,
+    Where,
+    optimize_report,
+)
 from amber.stores.lock import FileLock
 
 _INDEX_KINDS = {
@@ -271,13 +280,7 @@ class EdgeStore:
         """Run the engine's optimizers (segment merging, HNSW building) until nothing is left."""
         shard = self._shard(name)
         changed = bool(shard.optimize())
-        info = shard.info()
-        return {
-            "changed": changed,
-            "segments": info.segments_count,
-            "points": info.points_count,
-            "indexed_vectors": info.indexed_vectors_count,
-        }
+        return optimize_report(changed, shard.info())
 
     def close(self) -> None:
         for shard in self._shards.values():

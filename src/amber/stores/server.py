@@ -14,7 +14,16 @@ from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from amber.errors import BackendUnavailable
-from amber.stores.base import DENSE, SPARSE, CollectionSpec, Hit, PointIn, Sparse, Where
+from amber.stores.base import (
+    DENSE,
+    SPARSE,
+    CollectionSpec,
+    Hit,
+    PointIn,
+    Sparse,
+    Where,
+    optimize_report,
+)
 
 T = TypeVar("T")
 
@@ -278,13 +287,7 @@ class ServerStore:
 
     def optimize(self, name: str) -> dict[str, Any]:
         """A Qdrant server runs its optimizers by itself; report what it has indexed."""
-        info = self._call(self._client.get_collection, name)
-        return {
-            "changed": False,
-            "segments": info.segments_count,
-            "points": info.points_count,
-            "indexed_vectors": info.indexed_vectors_count,
-        }
+        return optimize_report(False, self._call(self._client.get_collection, name))
 
     def close(self) -> None:
         self._client.close()
