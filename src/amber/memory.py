@@ -318,6 +318,7 @@ class MemoryService:
         head = [m for m, _ in fused[: top_k * 4]]
         payloads = {h.id: h.payload for h in self.store.get(self.collection, head)}
         results: list[ScoredMemory] = []
+        terms = set(self.bm25.query(query).indices)  # the query's BM25 terms, for the floor
         for mid, score in fused:
             if len(results) >= top_k:
                 break
@@ -332,16 +333,15 @@ class MemoryService:
                 SignalScore(*b) if b else SignalScore(),
                 textops.estimate_tokens(memory.content),
             )
-            if apply_floor and not self._evidence(query, item):
+            if apply_floor and not self._evidence(terms, item):
                 continue
             results.append(item)
         return results
 
-    def _evidence(self, query: str, item: ScoredMemory) -> bool:
+    def _evidence(self, terms: set[int], item: ScoredMemory) -> bool:
         """A calibrated dense similarity floor, or enough of the query's terms in the memory."""
         if item.dense.score is not None and item.dense.score >= self.config.dense_floor:
             return True
-        terms = set(self.bm25.query(query).indices)
         if not terms:
             return False
         present = terms & set(self.bm25.document(item.memory.content).indices)
