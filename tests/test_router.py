@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from routing_set import ROUTES
 
-from amber.compose import _builtin
+from amber.model_cache import builtin_model
 from amber.router import Outcome, SkillRouter
 from amber.skills import SkillRegistry, default_skill_dirs
 from amber.sparse import Bm25Encoder
@@ -25,7 +25,7 @@ def router() -> SkillRouter:
         "sql-databases",
         "docker-deploy",
     }
-    return SkillRouter(list(registry.skills.values()), _builtin(), Bm25Encoder())
+    return SkillRouter(list(registry.skills.values()), builtin_model(), Bm25Encoder())
 
 
 def test_routing_set_is_large_enough() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from amber.compose import Runtime, _builtin
+from amber.compose import Runtime
+from amber.model_cache import builtin_model
 from amber.models import MemoryType
 from amber.recall import auto
 from amber.schema import Filters
@@ -29,7 +30,7 @@ MEMORIES = [
 def run_both(tmp_path: Path, query: str) -> list[dict]:
     docs = []
     for store in (EdgeStore(tmp_path / "edge", 5.0), ServerStore(":memory:")):
-        embedder = _builtin()
+        embedder = builtin_model()
         runtime = Runtime(Settings(home=tmp_path), store, embedder.identity, embedder, None)
         memory = runtime.memory()
         for text in MEMORIES:

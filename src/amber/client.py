@@ -137,6 +137,12 @@ def main() -> None:
             sys.exit(code)
         if mode == "auto" and argv and not argv[0].startswith("-"):
             start_daemon(env)
-    from amber.cli import main as cli_main
+    from amber import early
 
-    cli_main()
+    early.start(argv)
+    try:
+        from amber.cli import main as cli_main
+
+        cli_main()
+    finally:
+        early.finish()

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from amber.cache import ResponseCache
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import BackendUnavailable, EmbedderMismatch, StoreCorrupt
 from amber.memory import MemoryService, RetrievalConfig
+from amber.model_cache import builtin_model, wants_builtin
 from amber.router import SkillRouter
 from amber.schema import Filters
 from amber.settings import Settings
@@ -54,29 +54,21 @@ def _ollama(settings: Settings) -> Embedder:
     )
 
 
-@lru_cache(maxsize=2)
-def _builtin(cache_dir: Path | None = None) -> Embedder:
-    """One builtin model per process; with a cache folder its optimized graph is reused."""
-    from amber.embedders.builtin import BuiltinEmbedder
-
-    return BuiltinEmbedder(cache_dir=cache_dir)
-
-
 def choose_embedder(settings: Settings) -> Embedder:
     """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model."""
     if settings.embedder == "builtin":
-        return _builtin(settings.cache_dir)
+        return builtin_model(settings.cache_dir)
     if settings.embedder == "ollama":
         return _ollama(settings)
     from amber.embedders.ollama import ollama_available
 
     ok, _reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)
-    return _ollama(settings) if ok else _builtin(settings.cache_dir)
+    return _ollama(settings) if ok else builtin_model(settings.cache_dir)
 
 
 def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
     if identity.provider == "builtin":
-        embedder = _builtin(settings.cache_dir)
+        embedder = builtin_model(settings.cache_dir)
     else:
         embedder = _ollama(settings.model_copy(update={"ollama_model": identity.model}))
     if embedder.identity.dim != identity.dim:
@@ -165,13 +157,8 @@ class Runtime:
 def _warm_before_lock(settings: Settings) -> None:
     """Load the builtin model before queueing on the embedded store's lock, so the lock is held
     for the store work alone (a model load under load took seconds, starving other agents)."""
-    if settings.qdrant_url:
-        return
-    from amber.stores.edge import EdgeStore
-
-    pinned = EdgeStore.peek_meta(settings.home / "edge").get("embedder") or {}
-    if pinned.get("provider") == "builtin" or (not pinned and settings.embedder == "builtin"):
-        _builtin(settings.cache_dir)
+    if wants_builtin(settings):
+        builtin_model(settings.cache_dir)
 
 
 def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
