@@ -15,7 +15,8 @@ from amber.skills import Skill, SkillRegistry
 
 def routed_skill(router: SkillRouter, memory: MemoryService, task: str) -> dict[str, Any]:
     """The route for a task as a JSON-ready dict, with what past outcomes taught the router."""
-    return router.route(task, learned_outcomes(memory, task)).as_dict()
+    outcomes = learned_outcomes(memory, task)
+    return router.route(task, outcomes, memory.embed_query(task)).as_dict()
 
 
 def fit_instructions(body: str, budget: int) -> tuple[str, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -390,10 +391,17 @@ def _log_crash() -> Path | None:
     return path
 
 
+@functools.cache
+def _click_command() -> Any:
+    """The click command tree; typer rebuilds it from every signature on each call (about 30
+    ms), which the daemon would pay on every forwarded call."""
+    return typer.main.get_command(app)
+
+
 def run(argv: list[str]) -> int:
     """Run the CLI on argv and return the exit code (the daemon and tests call this too)."""
     os.umask(0o077)  # everything amber (and the embedded engine) writes is private: 0600 / 0700
-    command = typer.main.get_command(app)
+    command = _click_command()
     try:
         result = command.main(args=expand_nargs(argv), prog_name="amber", standalone_mode=False)
     except AmberError as exc:

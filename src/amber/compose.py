@@ -20,7 +20,7 @@ from amber.model_cache import builtin_model, wants_builtin
 from amber.router import SkillRouter
 from amber.schema import Filters
 from amber.settings import Settings
-from amber.skills import SkillRegistry, default_skill_dirs
+from amber.skills import SkillRegistry, default_skill_dirs, skill_files_stamp
 from amber.sparse import Bm25Encoder
 from amber.stores.base import Store
 
@@ -88,6 +88,7 @@ class Runtime:
     embedder: Embedder | None
     embedder_problem: str | None
     meta: dict[str, Any] = field(default_factory=dict)
+    _skill_cache: tuple[Any, SkillRegistry, SkillRouter] | None = field(default=None, repr=False)
 
     def memory(self) -> MemoryService:
         s, slug = self.settings, self.identity.slug()
@@ -116,15 +117,26 @@ class Runtime:
             config,
         )
 
+    def _skills(self) -> tuple[SkillRegistry, SkillRouter]:
+        """The registry and its router, rebuilt only when a skill file (or the skill path) changes:
+        the daemon answers many calls with one runtime, and a router embeds every skill."""
+        dirs = default_skill_dirs(None, self.settings.skills_path)
+        stamp = (self.settings.home, self.settings.qdrant_url, skill_files_stamp(dirs))
+        if self._skill_cache is None or self._skill_cache[0] != stamp:
+            registry = SkillRegistry.load(dirs)
+            cache = None
+            if not self.settings.qdrant_url:
+                cache = self.settings.home / f"skill-vectors-{self.identity.slug()}.npz"
+            skills = list(registry.skills.values())
+            router = SkillRouter(skills, self.embedder, Bm25Encoder(), cache=cache)
+            self._skill_cache = (stamp, registry, router)
+        return self._skill_cache[1], self._skill_cache[2]
+
     def router(self) -> SkillRouter:
-        cache = None
-        if not self.settings.qdrant_url:
-            cache = self.settings.home / f"skill-vectors-{self.identity.slug()}.npz"
-        skills = list(self.registry().skills.values())
-        return SkillRouter(skills, self.embedder, Bm25Encoder(), cache=cache)
+        return self._skills()[1]
 
     def registry(self) -> SkillRegistry:
-        return SkillRegistry.load(default_skill_dirs(None, self.settings.skills_path))
+        return self._skills()[0]
 
     def auto(
         self, query: str, filters: Filters, top_k: int, budget_tokens: int | None, project: str

@@ -70,6 +70,7 @@ class MemoryService:
         self.embedder, self.embedder_problem = embedder, embedder_problem
         self.bm25, self.cache, self.config = bm25, cache, config
         self.degraded: list[dict[str, str]] = []
+        self._last_query: tuple[str, list[float]] | None = None
         if embedder is None and embedder_problem:
             self.degraded.append({"signal": "dense", "reason": embedder_problem})
         store.ensure(CollectionSpec(collection, dim, MEMORY_INDEXES))
@@ -89,8 +90,15 @@ class MemoryService:
             return None
 
     def embed_query(self, query: str) -> list[float] | None:
+        """The query's vector; the last one is kept, so the cache lookup, the memory search, the
+        feedback search and the router of one `auto` embed the task once."""
+        if self._last_query is not None and self._last_query[0] == query:
+            return self._last_query[1]
         vectors = self.embed_texts([query], query=True)
-        return vectors[0] if vectors else None
+        if not vectors:
+            return None
+        self._last_query = (query, vectors[0])
+        return vectors[0]
 
     # -- store -----------------------------------------------------------------------------
     def store_memory(

@@ -112,7 +112,7 @@ class SkillRouter:
         # BM25+ scores rank the skills; the share of matched IDF mass is the absolute evidence.
         return [sum(self._idf(t) for t in terms & set(doc)) / total for doc in self._tokens]
 
-    def _dense(self, task: str) -> list[float] | None:
+    def _dense(self, task: str, vector: list[float] | None = None) -> list[float] | None:
         """Per skill, the best cosine of the task against its whole text, its description and
         each of its headings (a task often matches one section, not the summary)."""
         if self.embedder is None or not self.skills:
@@ -125,7 +125,8 @@ class SkillRouter:
                 owners.extend([i] * len(parts))
             self._vectors = self._embed_cached(texts)
             self._owners = np.array(owners)
-        sims = self._vectors @ self.embedder.embed_query(task)
+        query = self.embedder.embed_query(task) if vector is None else np.asarray(vector)
+        sims = self._vectors @ query
         return [float(sims[self._owners == i].max()) for i in range(len(self.skills))]
 
     def _embed_cached(self, texts: list[str]) -> np.ndarray:
@@ -144,11 +145,14 @@ class SkillRouter:
             os.replace(tmp, self._cache)
         return vectors
 
-    def route(self, task: str, outcomes: list[Outcome] | None = None) -> Route:
+    def route(
+        self, task: str, outcomes: list[Outcome] | None = None, vector: list[float] | None = None
+    ) -> Route:
+        """The best skill for a task; `vector` is the task's embedding when already computed."""
         if not self.skills:
             return Route(None, 0.0)
         lexical = self._lexical(task)
-        dense = self._dense(task)
+        dense = self._dense(task, vector)
         low, high = self.dense_range
         candidates = []
         for i, skill in enumerate(self.skills):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +23,9 @@ def _default_cache() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AMBER_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="AMBER_", extra="ignore", populate_by_name=True, frozen=True
+    )
 
     home: Path = Field(default_factory=_default_home)
     cache_dir: Path = Field(default_factory=_default_cache)  # derived files, safe to delete
@@ -71,6 +75,20 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; a malformed value names its variable."""
+    if not overrides:
+        return _from_environment(tuple(sorted(os.environ.items())))
+    return _build(overrides)
+
+
+@functools.lru_cache(maxsize=16)
+def _from_environment(environment: tuple[tuple[str, str], ...]) -> Settings:
+    """Settings (frozen) for one whole environment: the daemon reads them on every forwarded
+    call, and parsing them costs about 3 ms; the key is the environment itself, so a changed
+    variable of any name gives a fresh read."""
+    return _build({})
+
+
+def _build(overrides: dict[str, object]) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

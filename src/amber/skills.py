@@ -299,6 +299,17 @@ class SkillRegistry:
         return skill
 
 
+def skill_files_stamp(dirs: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Path, mtime and size of every SKILL.md that `SkillRegistry.load` would read: when this is
+    unchanged, a loaded registry (and the router built on it) is still current."""
+    stamp = []
+    for folder in dirs:
+        for file in sorted(folder.glob(f"*/{SKILL_FILE}")) if folder.is_dir() else []:
+            info = file.stat()
+            stamp.append((str(file), info.st_mtime_ns, info.st_size))
+    return (*((str(d), -1, -1) for d in dirs), *stamp)
+
+
 def default_skill_dirs(project_root: Path | None, extra: str | None) -> list[Path]:
     """The repository's skills/ folder (when it exists) plus the os.pathsep-separated `extra`.
 
