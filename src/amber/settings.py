@@ -1,4 +1,4 @@
-"""Settings, read once at the edge from the environment (AMBER_ and ecosystem names)."""
+"""Settings, read at the edge from the environment (AMBER_ and ecosystem names)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from amber.errors import InvalidInput
 
@@ -22,10 +21,10 @@ def _default_cache() -> Path:
     return Path(platformdirs.user_cache_dir("amber", appauthor=False))
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="AMBER_", extra="ignore", populate_by_name=True, frozen=True
-    )
+class Settings(BaseModel):
+    """Every knob, from AMBER_<FIELD> (or the ecosystem name in a field's aliases)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
     home: Path = Field(default_factory=_default_home)
     cache_dir: Path = Field(default_factory=_default_cache)  # derived files, safe to delete
@@ -73,28 +72,47 @@ class Settings(BaseSettings):
     near_duplicate_threshold: float = Field(default=0.95, ge=0, le=1)
 
 
+def variable_names(field: str) -> list[str]:
+    """The environment variables a field is read from, first one set wins."""
+    info = Settings.model_fields.get(field)
+    if info is None:  # an override naming no field
+        return [field]
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [f"AMBER_{field.upper()}"]
+
+
+def _environment_values(environment: dict[str, str]) -> dict[str, str]:
+    values = {}
+    for field in Settings.model_fields:
+        for name in variable_names(field):
+            if name in environment:
+                values[field] = environment[name]
+                break
+    return values
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; a malformed value names its variable."""
     if not overrides:
         return _from_environment(tuple(sorted(os.environ.items())))
-    return _build(overrides)
+    return _build({**_environment_values(dict(os.environ)), **overrides})
 
 
 @functools.lru_cache(maxsize=16)
 def _from_environment(environment: tuple[tuple[str, str], ...]) -> Settings:
     """Settings (frozen) for one whole environment: the daemon reads them on every forwarded
-    call, and parsing them costs about 3 ms; the key is the environment itself, so a changed
-    variable of any name gives a fresh read."""
-    return _build({})
+    call; the key is the environment itself, so a changed variable of any name is read."""
+    return _build(_environment_values(dict(environment)))
 
 
-def _build(overrides: dict[str, object]) -> Settings:
+def _build(values: dict[str, object]) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"AMBER_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
+            f"{variable_names(str(err['loc'][0]))[0]}: {err['msg']}" for err in exc.errors()
         )
         raise InvalidInput(
             f"invalid setting in the environment: {problems}",
