@@ -54,3 +54,14 @@ def test_a_damaged_cache_file_with_a_matching_stamp_is_rebuilt(tmp_path: Path) -
     os.utime(model, ns=(json.loads(stamp.read_text())["mtime_ns"],) * 2)
     rebuilt = BuiltinEmbedder(cache_dir=tmp_path).embed_documents(TEXTS)
     assert np.allclose(plain, rebuilt, atol=1e-6)
+
+
+def test_batches_by_token_budget_keep_each_text_its_own_vector() -> None:
+    model = BuiltinEmbedder()
+    # Widths from 3 to 256 word pieces, shuffled: several batches of different sizes.
+    texts = [" ".join(f"term{i}x{j}" for j in range(n)) for i, n in enumerate([90, 2, 40, 7, 1])]
+    texts += TEXTS * 12
+    together = model.embed_documents(texts)
+    alone = np.stack([model.embed_query(t) for t in texts])
+    assert together.shape == (len(texts), 384)
+    assert np.allclose(together, alone, atol=1e-5)
