@@ -90,7 +90,9 @@ def reindex(
 
 @app.command()
 def optimize(as_json: JsonOpt = False) -> None:
-    """Maintenance: merge segments and build the HNSW index of the embedded store."""
+    """Maintenance: merge segments and build the HNSW index of the embedded store.
+
+    Worth it for a daemon on a large store; fresh processes start slower (docs/scaling.md)."""
     from amber.compose import session
     from amber.progress import Progress
 
