@@ -47,17 +47,7 @@ def skills_show(name: Annotated[str, typer.Argument()], as_json: JsonOpt = False
     from amber.skills import SkillRegistry, default_skill_dirs
 
     skill = SkillRegistry.load(default_skill_dirs(None, _settings().skills_path)).get(name)
-    _finish(
-        {
-            "name": skill.name,
-            "description": skill.description,
-            "path": str(skill.path),
-            "allowed_tools": skill.allowed_tools,
-            "headings": skill.headings,
-            "body": skill.body,
-        },
-        as_json,
-    )
+    _finish(skill.document(), as_json)
 
 
 @skills_app.command("validate")

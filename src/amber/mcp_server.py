@@ -333,15 +333,7 @@ def build_server(settings: Settings, log_level: str = "WARNING") -> MCPServer:
         from amber.skills import SkillRegistry, default_skill_dirs
 
         registry = SkillRegistry.load(default_skill_dirs(None, settings.skills_path))
-        skill = registry.get(name.strip())
-        return {
-            "name": skill.name,
-            "description": skill.description,
-            "path": str(skill.path),
-            "allowed_tools": skill.allowed_tools,
-            "headings": skill.headings,
-            "body": skill.body,
-        }
+        return registry.get(name.strip()).document()
 
     return server
 

@@ -51,6 +51,17 @@ class Skill(BaseModel):
     body: str
     headings: list[str] = Field(default_factory=list)
 
+    def document(self) -> dict[str, Any]:
+        """What `skills show` and the MCP tool `skill_get` return for the skill."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "path": str(self.path),
+            "allowed_tools": self.allowed_tools,
+            "headings": self.headings,
+            "body": self.body,
+        }
+
 
 class _FrontMatter(BaseModel):
     """The fields amber reads from front matter; other keys are accepted and ignored."""
