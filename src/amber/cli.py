@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import time
-import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +12,7 @@ import typer
 from typer.exceptions import TyperException
 
 from amber import SCHEMA_VERSION, catalog
+from amber.crashlog import append_traceback
 from amber.errors import AmberError, InvalidInput
 from amber.models import MEMORY_TYPES, MemoryType
 from amber.project import git_project
@@ -382,13 +381,7 @@ def _log_crash() -> Path | None:
         home = load_settings().home
     except AmberError:
         return None
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = home / "amber.log"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as log:
-        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()} internal error\n")
-        log.write(traceback.format_exc())
-    return path
+    return append_traceback(home, "internal error")
 
 
 @functools.cache

@@ -5,11 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import sys
 import threading
-import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +19,7 @@ from pydantic import Field
 from amber import SCHEMA_VERSION, __version__, catalog
 from amber.bundle import PENDING_PER_CALL
 from amber.compose import Runtime, session
+from amber.crashlog import append_traceback
 from amber.errors import AmberError
 from amber.models import MemoryType
 from amber.project import git_project
@@ -74,16 +72,10 @@ def _error_result(payload: dict[str, Any]) -> CallToolResult:
 def _log_crash(home: Path) -> Path | None:
     """Append the traceback to the log file in the data folder; the caller never sees it."""
     try:
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = home / "amber.log"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as out:
-            out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()} mcp tool error\n")
-            out.write(traceback.format_exc())
+        return append_traceback(home, "mcp tool error")
     except OSError:
         log.exception("could not write %s/amber.log", home)
         return None
-    return path
 
 
 class AmberTools:
