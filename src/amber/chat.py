@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import ollama
-import pydantic
 
+from amber.embedders.ollama import CLIENT_ERRORS
 from amber.errors import BackendUnavailable, InvalidInput
 
 START_HINT = "start it: ollama serve (or docker compose up -d ollama)"
 RETRY_HINT = "check the Ollama server (its log says why it stopped), then run the task again"
-
-# What the ollama client lets through while a streamed chat runs. With stream=True it does
-# not convert httpx.ConnectError into ConnectionError (only its non-streaming path does), so
-# both appear; a connection that breaks mid-answer is an httpx.TransportError
-# (RemoteProtocolError for an incomplete chunked body, ReadError for a reset); an {"error": ...}
-# line inside the stream is a ResponseError with status -1; a line that is not JSON or not a
-# chat part is a JSONDecodeError or a pydantic ValidationError.
-_CLIENT_ERRORS = (
-    ollama.ResponseError,
-    ConnectionError,
-    httpx.HTTPError,
-    json.JSONDecodeError,
-    pydantic.ValidationError,
-)
 
 
 class OllamaChat:
@@ -86,7 +71,7 @@ class OllamaChat:
                         "answer_tokens": part.eval_count,
                     }
                     break
-        except _CLIENT_ERRORS as exc:
+        except CLIENT_ERRORS as exc:
             raise self._error(exc, model, received) from exc
         finally:
             if parts is not None:

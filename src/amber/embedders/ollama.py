@@ -29,10 +29,12 @@ PROBE_TEXT = "amber dimension probe"
 NOMIC_WINDOW_WORDS = 800
 OTHER_WINDOW_WORDS = 200
 
-# Everything the ollama client lets through for a failed request: ResponseError (HTTP status),
-# ConnectionError (it converts httpx.ConnectError), httpx errors (timeouts, broken streams),
-# and a body that is not JSON or not an embed response.
-_CLIENT_ERRORS = (
+# Everything the ollama client lets through for a failed request: ResponseError (HTTP status,
+# or an {"error": ...} line inside a stream, status -1), ConnectionError (it converts
+# httpx.ConnectError, except on its streaming path), httpx errors (the unconverted connect
+# error, timeouts, a stream broken mid-answer), and a body or stream line that is not JSON or
+# not the expected response. The chat adapter (amber.chat) catches the same set.
+CLIENT_ERRORS = (
     ollama.ResponseError,
     ConnectionError,
     httpx.HTTPError,
@@ -113,7 +115,7 @@ def ollama_available(host: str, model: str = NOMIC, timeout: float = 2.0) -> tup
     try:
         with ollama.Client(host=host, timeout=timeout) as client:
             listed = client.list()
-    except _CLIENT_ERRORS as exc:
+    except CLIENT_ERRORS as exc:
         error = _unavailable(exc, host, model, timeout, NOMIC_WINDOW_WORDS)
         return False, f"{error.message} ({error.hint})"
     names = {_full_name(m.model) for m in listed.models if m.model}
@@ -184,7 +186,7 @@ class OllamaEmbedder:
             response = self._client.embed(
                 model=self.model, input=texts, truncate=False, keep_alive=self.keep_alive
             )
-        except _CLIENT_ERRORS as exc:
+        except CLIENT_ERRORS as exc:
             raise _unavailable(exc, self.host, self.model, self.timeout, self.window_words) from exc
         rows = response.embeddings
         dims = {len(row) for row in rows}
