@@ -16,8 +16,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from amber import evaluation
 from amber.compose import scratch_memory
+from amber.services import evaluation
 from amber.settings import load_settings
 from amber.stores.base import Where
 

@@ -109,7 +109,7 @@ class Daemon:
         self.env, self.cwd, self.peak_rss = env, cwd, 0.0
 
     def __enter__(self) -> Daemon:
-        from amber.client import socket_path
+        from amber.daemon.client import socket_path
 
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "amber", "serve", "--idle-timeout", "900"],

@@ -79,7 +79,7 @@ def wait_for(predicate, seconds: float = 30.0) -> bool:
 @contextmanager
 def running_daemon(home: Path, idle_timeout: int = 120) -> Iterator[tuple]:
     """`amber serve` for this test's AMBER_HOME: yields (process, env, socket path)."""
-    from amber.client import socket_path
+    from amber.daemon.client import socket_path
 
     env = clean_env(home)
     proc = subprocess.Popen(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, clean_env, running_daemon, wait_for
 
-from amber.client import code_version, exchange, socket_path
+from amber.daemon.client import code_version, exchange, socket_path
 
 SHIM = ROOT / "execution" / "memory_manager.py"
 

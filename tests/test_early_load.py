@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from amber import early, model_cache
+from amber.embedders import preload
 from amber.embedders.builtin import BuiltinEmbedder
+from amber.entry import _locate
 from amber.settings import load_settings
 from tests.conftest import clean_env
 
@@ -34,7 +35,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingEmbedder]:
     import amber.embedders.builtin as builtin
 
     monkeypatch.setattr(builtin, "BuiltinEmbedder", CountingEmbedder)
-    monkeypatch.setattr(model_cache, "_models", {})
+    monkeypatch.setattr(preload, "_models", {})
     CountingEmbedder.made, CountingEmbedder.fail_next = 0, False
     return CountingEmbedder
 
@@ -47,7 +48,7 @@ def test_threads_asking_at_once_share_one_load(
 
     def ask() -> None:
         start.wait()
-        got.append(model_cache.builtin_model(tmp_path))
+        got.append(preload.builtin_model(tmp_path))
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for t in threads:
@@ -64,8 +65,8 @@ def test_a_failed_load_reaches_the_caller_and_the_next_call_retries(
 ) -> None:
     counting.fail_next = True
     with pytest.raises(RuntimeError, match="model file unreadable"):
-        model_cache.builtin_model(tmp_path)
-    model = model_cache.builtin_model(tmp_path)
+        preload.builtin_model(tmp_path)
+    model = preload.builtin_model(tmp_path)
     assert counting.made == 2
     assert model.embed_query("hello").shape == (384,)
 
@@ -75,15 +76,15 @@ def test_early_start_loads_the_model_for_commands_that_embed(
 ) -> None:
     for key, value in clean_env(home).items():
         monkeypatch.setenv(key, value)
-    early.start(["list"])
-    early.finish()
+    preload.start(["list"], _locate)
+    preload.finish()
     assert counting.made == 0
-    early.start(["auto", "--query", "how do we retry jobs"])
-    early.finish()
+    preload.start(["auto", "--query", "how do we retry jobs"], _locate)
+    preload.finish()
     assert counting.made == 1
     cache_dir = load_settings().cache_dir
-    assert model_cache.builtin_future(cache_dir).done()
-    model_cache.builtin_model(cache_dir)
+    assert preload.builtin_future(cache_dir).done()
+    preload.builtin_model(cache_dir)
     assert counting.made == 1  # the command's own call found the early load
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from amber.evaluation import load_beir, mrr_at, ndcg_at, recall_at
+from amber.services.evaluation import load_beir, mrr_at, ndcg_at, recall_at
 
 TOPICS = {
     "d1": "Vaccines train the immune system to recognise a virus before an infection happens.",

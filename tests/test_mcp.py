@@ -19,11 +19,11 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-import amber.cli_mcp  # noqa: F401 - registers `amber mcp` until cli.py imports it itself
+import amber.cli.mcp  # noqa: F401 - registers `amber mcp` until cli.py imports it itself
 from amber.mcp_server import MemoryTypeName
 from amber.models import MEMORY_TYPES
 
-# `python -m amber mcp` once cli.py imports amber.cli_mcp; the same command either way.
+# `python -m amber mcp` once cli.py imports amber.cli.mcp; the same command either way.
 SERVER = ["-m", "amber.mcp_server"]
 TOOLS = {
     "memory_auto",

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from routing_set import ROUTES
 
-from amber.model_cache import builtin_model
-from amber.router import Outcome, SkillRouter
+from amber.embedders.preload import builtin_model
+from amber.services.router import Outcome, SkillRouter
 from amber.skills import SkillRegistry, default_skill_dirs
-from amber.sparse import Bm25Encoder
+from amber.stores.bm25 import Bm25Encoder
 
 TEST_SKILLS = Path(__file__).parent / "skills"
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import CLOSED_PORT, ROOT, clean_env
 from fake_ollama import FakeOllama
 
-import amber.cli_run  # noqa: F401 - registers `run` on the CLI app
+import amber.cli.task  # noqa: F401 - registers `run` on the CLI app
 from amber.chat import OllamaChat
-from amber.cli_run import decision_summary
+from amber.cli.task import decision_summary
 from amber.errors import BackendUnavailable, InvalidInput
 
 TASK = "design a FastAPI service with background jobs"
@@ -143,7 +143,7 @@ def test_server_failure_and_no_server_exit_3_with_start_hint(run_cli, fake, monk
 
 
 def test_terminal_sees_the_answer_as_it_streams(run_cli, monkeypatch) -> None:
-    monkeypatch.setattr("amber.cli_run.wants_json", lambda flag: flag)  # as on a terminal
+    monkeypatch.setattr("amber.cli.task.wants_json", lambda flag: flag)  # as on a terminal
     res = run_cli("run", "--task", TASK, "--model", MODEL)
     assert res.code == 0, res.stderr
     assert res.stdout.startswith(ANSWER + "\n")

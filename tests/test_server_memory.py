@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from amber.compose import Runtime
-from amber.model_cache import builtin_model
+from amber.embedders.preload import builtin_model
+from amber.layout import Filters
 from amber.models import MemoryType
-from amber.recall import auto
-from amber.schema import Filters
+from amber.services.recall import auto
 from amber.settings import Settings
 from amber.stores.edge import EdgeStore
 from amber.stores.server import ServerStore

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from amber.sparse import Bm25Encoder
 from amber.stores.base import CollectionSpec, Hit, PointIn, Store, Where
+from amber.stores.bm25 import Bm25Encoder
 from amber.stores.edge import EdgeStore
 from amber.stores.server import ServerStore
 

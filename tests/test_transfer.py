@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeOllama
 
-from amber import transfer
 from amber.compose import session
 from amber.models import Memory
+from amber.services import transfer
 from amber.settings import load_settings
 
 SECRET = "password: hunter2-very-secret"

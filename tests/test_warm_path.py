@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from amber.compose import open_runtime
-from amber.model_cache import builtin_model
-from amber.schema import Filters
+from amber.embedders.preload import builtin_model
+from amber.layout import Filters
 from amber.settings import load_settings
 
 TEST_SKILLS = Path(__file__).parent / "skills"

@@ -1,5 +1,5 @@
 """`python -m amber` runs the CLI (through a running daemon when there is one)."""
 
-from amber.client import main
+from amber.entry import main
 
 main()

@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from amber import SCHEMA_VERSION
-from amber.bundle import agent_auto, bundle
-from amber.cache import ResponseCache
 from amber.embedders.base import Embedder, EmbedderIdentity
+from amber.embedders.preload import builtin_model, wants_builtin
 from amber.errors import BackendUnavailable, EmbedderMismatch, StoreCorrupt
-from amber.memory import MemoryService, RetrievalConfig
-from amber.model_cache import builtin_model, wants_builtin
-from amber.router import SkillRouter
-from amber.schema import Filters
+from amber.layout import Filters
+from amber.services.cache import ResponseCache
+from amber.services.context import agent_auto, bundle
+from amber.services.memory import MemoryService, RetrievalConfig
+from amber.services.router import SkillRouter
 from amber.settings import Settings
 from amber.skills import SkillRegistry, default_skill_dirs, skill_files_stamp
-from amber.sparse import Bm25Encoder
 from amber.stores.base import Store
+from amber.stores.bm25 import Bm25Encoder
 
 
 def open_store(settings: Settings) -> Store:
@@ -169,7 +169,7 @@ class Runtime:
 def _warm_before_lock(settings: Settings) -> None:
     """Load the builtin model before queueing on the embedded store's lock, so the lock is held
     for the store work alone (a model load under load took seconds, starving other agents)."""
-    if wants_builtin(settings):
+    if wants_builtin(settings.home, settings.qdrant_url, settings.embedder):
         builtin_model(settings.cache_dir)
 
 

@@ -16,14 +16,15 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from amber import SCHEMA_VERSION, __version__, catalog
-from amber.bundle import PENDING_PER_CALL
+from amber import SCHEMA_VERSION, __version__
 from amber.compose import Runtime, session
 from amber.crashlog import append_traceback
 from amber.errors import AmberError
+from amber.layout import MAX_QUERY_CHARS, Filters
 from amber.models import MemoryType
 from amber.project import git_project
-from amber.schema import MAX_QUERY_CHARS, Filters
+from amber.services import catalog
+from amber.services.context import PENDING_PER_CALL
 from amber.settings import Settings
 from amber.text import normalise_tags
 
@@ -281,8 +282,8 @@ def build_server(settings: Settings, log_level: str = "WARNING") -> MCPServer:
         """Keep a reusable answer to a question: memory_auto then returns it (cache_hit) for
         questions with the same meaning. Guards refuse near misses (negation, other numbers,
         names or quoted strings), and storing a related memory invalidates it."""
+        from amber.layout import validate_text
         from amber.redact import redact
-        from amber.schema import validate_text
 
         validate_text(query, "query", MAX_QUERY_CHARS)
         validate_text(response, "response", settings.max_content_bytes)
@@ -350,7 +351,7 @@ def serve(settings: Settings, port: int | None = None, host: str = DEFAULT_HOST)
 
 
 if __name__ == "__main__":  # `python -m amber.mcp_server [--http PORT] [--host HOST]`
-    import amber.cli_mcp  # noqa: F401 - registers `amber mcp`
+    import amber.cli.mcp  # noqa: F401 - registers `amber mcp`
     from amber.cli import run
 
     sys.exit(run(["mcp", *sys.argv[1:]]))

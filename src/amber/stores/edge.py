@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -12,6 +11,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from amber.errors import StoreCorrupt
+from amber.stores import meta
 from amber.stores.base import (
     DENSE,
     SPARSE,
@@ -242,36 +242,16 @@ class EdgeStore:
         return int(self._shard(name).count(qe.CountRequest(filter=_condition(where), exact=True)))
 
     # -- store metadata ------------------------------------------------------------------------
-    @staticmethod
-    def peek_meta(root: Path) -> dict[str, Any]:
-        """The metadata without taking the lock (it is replaced atomically): lets a caller load
-        the pinned embedder before queueing for the store. {} when absent or unreadable."""
-        try:
-            return dict(json.loads((root / "meta.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            return {}
-
     def read_meta(self) -> dict[str, Any]:
-        path = self.root / "meta.json"
-        if not path.exists():
-            return {}
         try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return meta.read(self.root) or {}
+        except (ValueError, UnicodeDecodeError) as exc:
             raise StoreCorrupt(
-                f"the store metadata {path} is damaged: {exc}",
-                hint=_REPAIR,
+                f"the store metadata {self.root / meta.META_FILE} is damaged: {exc}", hint=_REPAIR
             ) from exc
 
-    def write_meta(self, meta: dict[str, Any]) -> None:
-        path = self.root / "meta.json"
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(meta, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+    def write_meta(self, data: dict[str, Any]) -> None:
+        meta.write(self.root, data)
 
     def size_bytes(self) -> int | None:
         return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())

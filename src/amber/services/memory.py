@@ -9,13 +9,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from amber import text as textops
-from amber.cache import ResponseCache
 from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable
 from amber.fusion import fuse
-from amber.models import NEVER, Memory, MemoryType, ScoredMemory, SignalScore
-from amber.redact import redact
-from amber.schema import (
+from amber.layout import (
     MAX_QUERY_CHARS,
     MEMORY_INDEXES,
     Filters,
@@ -23,8 +20,11 @@ from amber.schema import (
     memory_id,
     validate_text,
 )
-from amber.sparse import Bm25Encoder
+from amber.models import NEVER, Memory, MemoryType, ScoredMemory, SignalScore
+from amber.redact import redact
+from amber.services.cache import ResponseCache
 from amber.stores.base import CollectionSpec, PointIn, Store, Where
+from amber.stores.bm25 import Bm25Encoder
 
 
 @dataclass

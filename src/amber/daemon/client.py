@@ -127,22 +127,9 @@ def start_daemon(env: dict[str, str]) -> None:
     )
 
 
-def main() -> None:
-    argv = sys.argv[1:]
+def forward_call(argv: list[str]) -> int | None:
+    """For the stdlib shims: the exit code of the call a running daemon answered, else None."""
     env = dict(os.environ)
-    mode = env.get("AMBER_DAEMON", "")
-    if not (argv[:1] and argv[0] in IN_PROCESS) and mode != "off":
-        code = forward(argv, env)
-        if code is not None:
-            sys.exit(code)
-        if mode == "auto" and argv and not argv[0].startswith("-"):
-            start_daemon(env)
-    from amber import early
-
-    early.start(argv)
-    try:
-        from amber.cli import main as cli_main
-
-        cli_main()
-    finally:
-        early.finish()
+    if env.get("AMBER_DAEMON") == "off" or (argv[:1] and argv[0] in IN_PROCESS):
+        return None
+    return forward(argv, env)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from amber.cli import JsonOpt, _finish, _settings, app
+from amber.cli.options import Commands, JsonOpt, cli_settings, finish
 from amber.errors import InvalidInput
 
 
@@ -42,7 +42,10 @@ def _write_private(path: Path, lines: Iterable[str]) -> int:
     return written
 
 
-@app.command()
+commands = Commands()
+
+
+@commands()
 def export(
     project: Annotated[
         str | None,
@@ -62,11 +65,11 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write every memory, history included, as JSON lines: a manifest line, then oldest first."""
-    from amber import transfer
     from amber.compose import session
+    from amber.services import transfer
 
     scope = project.strip() if project is not None else None
-    with session(_settings(), need_embedder=False) as rt:
+    with session(cli_settings(), need_embedder=False) as rt:
         lines = transfer.export_lines(rt.memory(), rt.identity, scope, redact_secrets=redact_)
         if output is None:
             for line in lines:
@@ -74,7 +77,7 @@ def export(
             sys.stdout.flush()
             return
         written = _write_private(output, lines)
-    _finish({"status": "exported", "count": written - 1, "path": str(output)}, as_json)
+    finish({"status": "exported", "count": written - 1, "path": str(output)}, as_json)
 
 
 @contextmanager
@@ -98,7 +101,7 @@ def _source(name: str, home: Path) -> Iterator[Path]:
         spool.unlink(missing_ok=True)
 
 
-@app.command("import")
+@commands("import")
 def import_(
     source: Annotated[str, typer.Argument(help="A file written by `amber export`, or - (stdin).")],
     allow_secrets: Annotated[
@@ -107,11 +110,11 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Import an export: memories already in the store are skipped, so importing twice is safe."""
-    from amber import transfer
+    from amber.cli.progress import Progress
     from amber.compose import session
-    from amber.progress import Progress
+    from amber.services import transfer
 
-    settings = _settings()
+    settings = cli_settings()
     with _source(source, settings.home) as path:
         plan = transfer.check_import(path, settings.max_content_bytes)
         with session(settings) as rt:
@@ -119,20 +122,20 @@ def import_(
             advance = Progress("importing", plan.count, "memories").advance if plan.count else None
             doc = transfer.import_file(memory, plan, allow_secrets=allow_secrets, advance=advance)
             doc["degraded"] = memory.degraded
-    _finish(doc, as_json)
+    finish(doc, as_json)
 
 
 def reindex_to(name: str, as_json: bool) -> None:
     """`amber reindex --embedder NAME`: called by the `reindex` command in cli.py."""
-    from amber import transfer
+    from amber.cli.progress import Progress
     from amber.compose import session
-    from amber.progress import Progress
+    from amber.services import transfer
 
     def meter(total: int) -> transfer.Advance:
         return Progress("reindexing", total, "memories").advance
 
     # AMBER_EMBEDDER may already name the target; the pinned store must still open.
-    settings = _settings().model_copy(update={"embedder": "auto"})
+    settings = cli_settings().model_copy(update={"embedder": "auto"})
     with session(settings, need_embedder=False) as rt:
         doc = transfer.reindex(rt, name.strip().lower(), meter=meter)
-    _finish(doc, as_json)
+    finish(doc, as_json)

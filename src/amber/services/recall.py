@@ -6,10 +6,10 @@ import time
 from typing import Any
 
 from amber import text as textops
-from amber.cache import CacheHit
-from amber.memory import MemoryService
+from amber.layout import MAX_QUERY_CHARS, Filters, validate_text
 from amber.models import ScoredMemory
-from amber.schema import MAX_QUERY_CHARS, Filters, validate_text
+from amber.services.cache import CacheHit
+from amber.services.memory import MemoryService
 
 
 def auto(

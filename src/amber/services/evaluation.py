@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amber.cli.progress import Progress
 from amber.errors import InvalidInput
-from amber.memory import MemoryService
-from amber.progress import Progress
-from amber.schema import memory_id
+from amber.layout import memory_id
+from amber.services.memory import MemoryService
 from amber.stores.base import Where
 from amber.text import estimate_tokens
 

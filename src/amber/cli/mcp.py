@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
-from amber.cli import _settings, app
+from amber.cli.options import Commands, cli_settings
 from amber.errors import BackendUnavailable, InvalidInput
 
+commands = Commands()
 
-@app.command("mcp")
+
+@commands("mcp")
 def mcp_command(
     http: Annotated[
         int | None,
@@ -33,7 +35,7 @@ def mcp_command(
     """
     if host is not None and http is None:
         raise InvalidInput("--host only applies to HTTP", hint="add --http PORT")
-    settings = _settings()
+    settings = cli_settings()
     try:
         from amber.mcp_server import DEFAULT_HOST, serve
     except ModuleNotFoundError as exc:

@@ -7,19 +7,19 @@ from typing import Annotated
 
 import typer
 
-from amber.cli import (
+from amber.cli.options import (
     AgentOpt,
+    Commands,
     JsonOpt,
     ProjectOpt,
-    _finish,
-    _project,
-    _settings,
-    app,
+    cli_settings,
+    finish,
+    project_scope,
 )
 from amber.errors import InvalidInput
 
 skills_app = typer.Typer(help="SKILL.md skills: list, show, validate, and teach the router.")
-app.add_typer(skills_app, name="skills")
+commands = Commands()
 
 
 @skills_app.command("list")
@@ -27,7 +27,7 @@ def skills_list(as_json: JsonOpt = False) -> None:
     """Every loaded skill, and the files that could not be loaded (with why)."""
     from amber.skills import SkillRegistry, default_skill_dirs
 
-    registry = SkillRegistry.load(default_skill_dirs(None, _settings().skills_path))
+    registry = SkillRegistry.load(default_skill_dirs(None, cli_settings().skills_path))
     skills = [
         {
             "name": s.name,
@@ -38,7 +38,7 @@ def skills_list(as_json: JsonOpt = False) -> None:
         for s in registry.skills.values()
     ]
     problems = [str(p) for p in registry.problems]
-    _finish({"skills": skills, "problems": problems}, as_json, found=bool(skills))
+    finish({"skills": skills, "problems": problems}, as_json, found=bool(skills))
 
 
 @skills_app.command("show")
@@ -46,8 +46,8 @@ def skills_show(name: Annotated[str, typer.Argument()], as_json: JsonOpt = False
     """One skill's front matter and instructions."""
     from amber.skills import SkillRegistry, default_skill_dirs
 
-    skill = SkillRegistry.load(default_skill_dirs(None, _settings().skills_path)).get(name)
-    _finish(skill.document(), as_json)
+    skill = SkillRegistry.load(default_skill_dirs(None, cli_settings().skills_path)).get(name)
+    finish(skill.document(), as_json)
 
 
 @skills_app.command("validate")
@@ -58,14 +58,14 @@ def skills_validate(
     """Check SKILL.md front matter (exit 2 if any skill is invalid)."""
     from amber.skills import default_skill_dirs, validate_paths
 
-    targets = paths or default_skill_dirs(None, _settings().skills_path)
+    targets = paths or default_skill_dirs(None, cli_settings().skills_path)
     skills, problems = validate_paths(targets)
     doc = {
         "status": "invalid" if problems else "valid",
         "valid": [s.name for s in skills],
         "problems": [{"path": str(p.path), "line": p.line, "message": p.message} for p in problems],
     }
-    _finish(doc, as_json)
+    finish(doc, as_json)
     if problems:
         raise typer.Exit(2)
 
@@ -81,11 +81,11 @@ def skills_feedback(
 ) -> None:
     """Teach the router: later tasks like this one lean towards (or away from) the skill."""
     from amber.compose import session
-    from amber.router import record_outcome
+    from amber.services.router import record_outcome
 
     if outcome not in ("success", "failure"):
         raise InvalidInput(f"unknown --outcome {outcome!r}; allowed: success, failure")
-    settings = _settings()
+    settings = cli_settings()
     with session(settings) as rt:
         rt.registry().get(skill)
         doc = record_outcome(
@@ -93,13 +93,13 @@ def skills_feedback(
             skill,
             task,
             outcome == "success",
-            _project(project),
+            project_scope(project),
             agent or settings.agent or "",
         )
-    _finish(doc, as_json)
+    finish(doc, as_json)
 
 
-@app.command()
+@commands()
 def route(
     task: Annotated[str, typer.Option("--task", help="What the agent is about to do.")],
     project: ProjectOpt = None,
@@ -112,9 +112,9 @@ def route(
     """Route a task to a skill and assemble its context: instructions plus memories."""
     from amber.compose import session
 
-    settings = _settings()
+    settings = cli_settings()
     with session(settings) as rt:
-        doc = rt.route(task, _project(project), top_k, budget_tokens)
-    _finish(
+        doc = rt.route(task, project_scope(project), top_k, budget_tokens)
+    finish(
         doc, as_json, found=doc["skill"]["name"] is not None or doc["auto"]["status"] != "no_match"
     )

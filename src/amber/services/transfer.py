@@ -22,10 +22,10 @@ from amber import text as textops
 from amber.compose import Runtime, choose_embedder
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import AmberError, BackendUnavailable, InvalidInput
-from amber.memory import MemoryService
+from amber.layout import Filters, validate_text
 from amber.models import Memory
 from amber.redact import redact
-from amber.schema import Filters, validate_text
+from amber.services.memory import MemoryService
 from amber.stores.base import Store, Where
 
 PAGE = 256  # memories per ordered scroll page and per fetch

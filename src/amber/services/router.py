@@ -13,11 +13,11 @@ import numpy as np
 from rank_bm25 import BM25Plus
 
 from amber.embedders.base import Embedder
-from amber.memory import MemoryService
+from amber.layout import Filters
 from amber.models import MemoryType
-from amber.schema import Filters
+from amber.services.memory import MemoryService
 from amber.skills import Skill
-from amber.sparse import Bm25Encoder
+from amber.stores.bm25 import Bm25Encoder
 
 FEEDBACK_TAG = "skill-feedback"
 

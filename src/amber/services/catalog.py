@@ -7,9 +7,9 @@ from typing import Any
 
 from amber import text as textops
 from amber.errors import InvalidInput, NotFound
-from amber.memory import MemoryService
+from amber.layout import Filters
 from amber.models import Memory
-from amber.schema import Filters
+from amber.services.memory import MemoryService
 from amber.stores.base import Where
 
 

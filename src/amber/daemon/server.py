@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from amber.client import FORWARDED_ENV, code_version, data_home, socket_path
+from amber.daemon.client import FORWARDED_ENV, code_version, data_home, socket_path
 from amber.errors import BackendUnavailable
 
 

@@ -8,19 +8,22 @@ from typing import Annotated
 
 import typer
 
-from amber import SCHEMA_VERSION, __version__, catalog
-from amber.cli import JsonOpt, _finish, _settings, app
+from amber import SCHEMA_VERSION, __version__
+from amber.cli.options import Commands, JsonOpt, cli_settings, finish
+from amber.cli.render import emit, wants_json
 from amber.errors import BackendUnavailable, InvalidInput
-from amber.render import emit, wants_json
+from amber.services import catalog
+
+commands = Commands()
 
 
-@app.command()
+@commands()
 def health(as_json: JsonOpt = False) -> None:
     """Store path and size, embedder identity, counts, Ollama reachability, schema version."""
     from amber.compose import session
     from amber.embedders.ollama import ollama_available
 
-    settings = _settings()
+    settings = cli_settings()
     with session(settings, need_embedder=False) as rt:
         counts = catalog.stats(rt.memory())
         size = rt.store.size_bytes()
@@ -41,10 +44,10 @@ def health(as_json: JsonOpt = False) -> None:
         "reachable": reachable,
         "detail": reason,
     }
-    _finish(doc, as_json)
+    finish(doc, as_json)
 
 
-@app.command()
+@commands()
 def reindex(
     pending: Annotated[
         bool, typer.Option("--pending", help="Embed memories stored while the embedder was down.")
@@ -65,13 +68,13 @@ def reindex(
     if embedder is not None:
         if pending:
             raise InvalidInput("give --pending or --embedder NAME, not both")
-        from amber.cli_data import reindex_to
+        from amber.cli.data import reindex_to
 
         reindex_to(embedder, as_json)
         return
     if not pending:
         raise InvalidInput("say what to reindex: --pending, or --embedder NAME")
-    with session(_settings()) as rt:
+    with session(cli_settings()) as rt:
         memory = rt.memory()
         if memory.embedder is None:
             raise BackendUnavailable(
@@ -85,18 +88,18 @@ def reindex(
             "filled": filled,
             "pending": catalog.stats(memory)["pending_embedding"],
         }
-    _finish(doc, as_json)
+    finish(doc, as_json)
 
 
-@app.command()
+@commands()
 def optimize(as_json: JsonOpt = False) -> None:
     """Maintenance: merge segments and build the HNSW index of the embedded store.
 
     Worth it for a daemon on a large store; fresh processes start slower (docs/scaling.md)."""
+    from amber.cli.progress import Progress
     from amber.compose import session
-    from amber.progress import Progress
 
-    with session(_settings(), need_embedder=False) as rt:
+    with session(cli_settings(), need_embedder=False) as rt:
         memory = rt.memory()
         names = [n for n in (memory.collection, memory.cache.collection) if rt.store.exists(n)]
         bar = Progress("optimizing", len(names), "collections")
@@ -106,10 +109,10 @@ def optimize(as_json: JsonOpt = False) -> None:
             collections[name] = rt.store.optimize(name)
             collections[name]["seconds"] = round(time.perf_counter() - started, 2)
             bar.advance()
-    _finish({"status": "ok", "collections": collections}, as_json)
+    finish({"status": "ok", "collections": collections}, as_json)
 
 
-@app.command("eval")
+@commands("eval")
 def eval_(
     dataset: Annotated[
         Path,
@@ -129,13 +132,13 @@ def eval_(
     as_json: JsonOpt = False,
 ) -> None:
     """Measure retrieval quality (nDCG@10, Recall@10/100, MRR@10) on a throwaway store."""
-    from amber import evaluation
     from amber.compose import scratch_memory
+    from amber.services import evaluation
 
     modes = ["bm25", "dense", "hybrid"] if mode == "all" else [mode]
     if any(m not in ("bm25", "dense", "hybrid") for m in modes):
         raise InvalidInput(f"unknown --mode {mode!r}; allowed: dense, bm25, hybrid, all")
-    settings = _settings()
+    settings = cli_settings()
     data = evaluation.load_beir(dataset, split, limit_queries)
     folder = evaluation.scratch_dir(settings.home)
     try:
@@ -177,7 +180,7 @@ def eval_(
         )
 
 
-@app.command()
+@commands()
 def serve(
     idle_timeout: Annotated[
         float, typer.Option("--idle-timeout", min=1, help="Stop after this many idle seconds.")
@@ -189,12 +192,12 @@ def serve(
     answered by it (same output and exit code). AMBER_DAEMON=auto starts one on first use;
     AMBER_DAEMON=off never forwards.
     """
-    from amber.daemon import serve as serve_forever
+    from amber.daemon.server import serve as serve_forever
 
     raise typer.Exit(serve_forever(idle_timeout))
 
 
-@app.command()
+@commands()
 def version() -> None:
     """Print amber's version."""
     typer.echo(__version__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from amber import text as textops
-from amber.catalog import fill_pending
-from amber.memory import MemoryService
-from amber.recall import auto
-from amber.router import FEEDBACK_TAG, SkillRouter, learned_outcomes
-from amber.schema import Filters
+from amber.layout import Filters
+from amber.services.catalog import fill_pending
+from amber.services.memory import MemoryService
+from amber.services.recall import auto
+from amber.services.router import FEEDBACK_TAG, SkillRouter, learned_outcomes
 from amber.skills import Skill, SkillRegistry
 
 

@@ -12,9 +12,9 @@ import typer
 
 from amber import SCHEMA_VERSION
 from amber import text as textops
-from amber.cli import JsonOpt, ProjectOpt, _finish, _project, _settings, app
+from amber.cli.options import Commands, JsonOpt, ProjectOpt, cli_settings, finish, project_scope
+from amber.cli.render import emit, emit_error, wants_json
 from amber.errors import BackendUnavailable
-from amber.render import emit, emit_error, wants_json
 from amber.settings import Settings
 
 # Chat needs a longer wait than an embedding: loading the model and reading a long context can
@@ -139,7 +139,10 @@ def _show(doc: dict[str, Any], as_json: bool, streamed: bool) -> None:
         typer.echo(f"degraded {item['signal']}: {item['reason']}")
 
 
-@app.command("run")
+commands = Commands()
+
+
+@commands("run")
 def run_task(
     task: Annotated[str, typer.Option("--task", help="What to do.")],
     model: Annotated[
@@ -167,14 +170,14 @@ def run_task(
 ) -> None:
     """Run a task: route it to a skill, then answer it with a local model through Ollama."""
     started = time.perf_counter()
-    settings = _settings()
-    scope = _project(project)
+    settings = cli_settings()
+    scope = project_scope(project)
     bundle_doc = _bundle(settings, task, scope, top_k, budget_tokens)
     if model is None:
         found = (
             bundle_doc["skill"]["name"] is not None or bundle_doc["auto"]["status"] != "no_match"
         )
-        _finish(bundle_doc, as_json, found=found)
+        finish(bundle_doc, as_json, found=found)
         return
     bundled = time.perf_counter()
     route, auto = bundle_doc["skill"], bundle_doc["auto"]

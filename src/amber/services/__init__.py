@@ -1,0 +1,1 @@
+"""Services: memory write path, search, cache, catalogue, router, context, transfer, eval."""
