@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.exceptions import TyperException
 
-from amber.cli import admin, data, mcp, memory, skills, task
+from amber.cli import admin, data, evaluate, mcp, memory, skills, task
 from amber.cli.render import emit_error
 from amber.crashlog import append_traceback
 from amber.errors import AmberError
@@ -28,7 +28,7 @@ app = typer.Typer(
     "4 internal error.",
 )
 
-for module in (memory, data, admin, skills, task, mcp):
+for module in (memory, data, admin, evaluate, skills, task, mcp):
     module.commands.attach(app)
 app.add_typer(skills.skills_app, name="skills")
 
