@@ -1,0 +1,389 @@
+"""What a credential looks like: token formats, secret-bearing names and literal-value tests.
+
+`amber.redact` runs these over normalised text; nothing here knows about offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections import Counter
+
+# Formats issued with a recognisable prefix or shape. A group named `v` marks the part to
+# redact; without it the whole match goes.
+_B64URL = r"[A-Za-z0-9_\-]"
+TOKENS: list[tuple[str, str]] = [
+    (
+        "private_key",
+        r"-----BEGIN[A-Z0-9 ]{0,20} PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:(?s:.{0,20000}?)-----END[A-Z0-9 ]{0,20} PRIVATE KEY(?: BLOCK)?-----"
+        r"|(?:(?:\\n|\s)+(?:[\w\-]+: [^\n\\]*|[A-Za-z0-9+/=]{16,}))+)",
+    ),
+    ("aws_access_key", r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])"),
+    (
+        "aws_secret_key",
+        r"(?i:aws_?secret_?(?:access_?)?key)[\"']?(?:\s*[=:]\s*|\s+)[\"']?"
+        r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+    ),
+    ("github_token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_\w{22,255}"),
+    ("gitlab_token", rf"\bgl(?:pat|dt|rt|ptt|cbt|oas|ft|imt|soat|agent)-{_B64URL}{{20,}}"),
+    ("gitlab_token", rf"\bGR1348941{_B64URL}{{20,}}"),
+    ("anthropic_key", rf"\bsk-ant-(?:[a-z]+\d\d-)?{_B64URL}{{20,}}"),
+    ("openai_key", rf"(?<![\w\-])sk-(?:proj-|svcacct-|admin-|or-v1-)?{_B64URL}{{20,}}"),
+    ("slack_token", r"\bxox[abposre]-[A-Za-z0-9\-]{10,}|\bxapp-\d-[A-Za-z0-9\-]{10,}"),
+    ("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/\-]{20,}"),
+    ("stripe_key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"),
+    ("stripe_webhook_secret", r"\bwhsec_[A-Za-z0-9+/]{24,}"),
+    ("google_api_key", rf"\bAIza{_B64URL}{{35}}"),
+    ("google_oauth", rf"\bGOCSPX-{_B64URL}{{20,}}|\bya29\.{_B64URL}{{20,}}|\b1//0{_B64URL}{{30,}}"),
+    ("jwt", rf"\beyJ{_B64URL}{{8,}}\.{_B64URL}{{8,}}\.{_B64URL}{{8,}}"),
+    ("huggingface_token", r"\b(?:hf|api_org)_[A-Za-z0-9]{30,}\b"),
+    ("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    ("pypi_token", rf"\bpypi-{_B64URL}{{50,}}"),
+    ("twilio", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b"),
+    ("sendgrid_key", rf"\bSG\.{_B64URL}{{16,32}}\.{_B64URL}{{16,64}}"),
+    ("mailchimp_key", r"\b[0-9a-f]{32}-us\d{1,2}\b"),
+    ("mailgun_key", r"\bkey-[0-9a-f]{32}\b"),
+    ("shopify_token", r"\bshp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}\b"),
+    ("digitalocean_token", r"\bdo[opr]_v1_[0-9a-f]{64}\b"),
+    ("databricks_token", r"\bdapi[0-9a-f]{32}(?:-\d)?\b"),
+    ("discord_webhook", r"https://(?:\w+\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w\-]+"),
+    ("discord_token", rf"\b[MNO]{_B64URL}{{23,25}}\.{_B64URL}{{6}}\.{_B64URL}{{27,38}}"),
+    ("telegram_bot_token", r"(?<!\d)\d{8,10}:AA[\w\-]{33}\b"),
+    ("square_token", rf"\bsq0(?:atp|csp)-{_B64URL}{{22,43}}|\bEAAA{_B64URL}{{60}}"),
+    ("age_secret_key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+    ("grafana_token", r"\bglsa_[A-Za-z0-9]{32}_[0-9a-f]{8}\b|\bglc_[A-Za-z0-9+/=]{32,}"),
+    ("newrelic_key", r"\bNRAK-[A-Z0-9]{27}\b"),
+    ("vault_token", rf"\bh[vb]s\.{_B64URL}{{24,}}"),
+    ("ai_api_key", r"\b(?:gsk_[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"),
+    ("ai_api_key", r"\bxai-[A-Za-z0-9]{60,}"),
+    ("linear_key", r"\blin_(?:api|oauth)_[A-Za-z0-9]{40}\b"),
+    ("notion_token", r"\bntn_[A-Za-z0-9]{40,}\b|\bsecret_[A-Za-z0-9]{43}\b"),
+    ("supabase_token", r"\bsbp_[0-9a-f]{40}\b"),
+    ("doppler_token", rf"\bdp\.(?:st|ct|pt|sa|scim|audit)\.(?:[\w\-]+\.)?{_B64URL}{{30,}}"),
+    ("postman_key", r"\bPMAK-[0-9a-f]{24}-[0-9a-f]{34}\b"),
+    ("atlassian_token", rf"\bATATT3{_B64URL}{{60,}}=?[0-9A-F]{{0,8}}"),
+    ("mapbox_token", r"\bsk\.eyJ[\w\-.]{50,}"),
+    ("azure_client_secret", r"(?<![\w~.\-])[\w~.\-]{3}\dQ~[\w~.\-]{31,34}(?![\w~.\-])"),
+    ("azure_sas", r"[?&;]sig=(?P<v>[A-Za-z0-9%+/=]{16,})"),
+    # user:password in a URL, the user may be empty (redis://:pw@host)
+    ("url_credentials", r"(?<=://)[^\s:/@\"'<>\[\]]*:(?P<v>[^\s/:\"'<>\[\],]+)(?=@[\w.\-\[\]]+)"),
+]
+
+# A secret-bearing name splits into parts (snake, kebab, dotted, camel). Password-like parts
+# make a `password`; these make a `secret`:
+_PW_PARTS = {"password", "passwd", "pwd", "pass", "passphrase", "pw", "passwort", "pword"}
+_SECRET_PARTS = {
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "credentials",
+    "authtoken",
+    "accesstoken",
+    "refreshtoken",
+    "sessiontoken",
+    "secretkey",
+    "privatekey",
+    "accesskey",
+    "clientsecret",
+}
+# ... and so does `<one of these> key`
+_KEY_OWNERS = {
+    "api",
+    "access",
+    "secret",
+    "private",
+    "account",
+    "signing",
+    "encryption",
+    "master",
+    "client",
+    "subscription",
+    "license",
+    "app",
+    "admin",
+    "auth",
+    "session",
+    "bot",
+    "webhook",
+    "deploy",
+    "consumer",
+    "storage",
+    "functions",
+    "service",
+    "write",
+    "read",
+}
+# A name ending in one of these describes a secret without holding one (`password_file`).
+_META_PARTS = {
+    "file", "path", "dir", "url", "uri", "endpoint", "name", "id", "ids", "type", "length",
+    "len", "min", "max", "size", "count", "policy", "env", "var", "field", "header", "prompt",
+    "regex", "pattern", "mode", "kind", "provider", "source", "format", "required", "enabled",
+    "enable", "timeout", "ttl", "expiry", "expires", "expiration", "limit", "rotation", "reset",
+    "validators", "validator", "hint", "label", "location", "store", "manager", "class",
+    "method", "scheme", "strategy", "version", "algorithm", "fingerprint", "prefix", "stdin",
+    "backend", "backends", "budget", "usage", "used", "cost", "window", "ref", "arn", "hash",
+    "salt", "rounds", "param", "parameter", "key", "keys", "secrets", "tokens", "help", "error",
+    "changed", "at", "by", "storage", "schema", "command", "cmd", "template", "placeholder",
+    "number", "num", "index", "idx", "pos", "offset", "str", "headers", "scores", "score",
+    "types", "query", "refresh", "names", "endpoints",
+}  # fmt: skip
+_NOT_SECRET_PARTS = {"public", "publishable", "pub", "sha", "md5", "checksum", "digest"}
+
+
+def _parts(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    return [p for p in re.split(r"[\s_.\-:/\[\]\"']+", spaced.lower()) if p]
+
+
+def secret_name(name: str) -> str | None:
+    """`password`, `secret` or `auth` (the bare word: its value must look random), else None."""
+    parts = _parts(name.rsplit(".", 1)[-1])
+    if not parts or parts[-1] in _META_PARTS or _NOT_SECRET_PARTS & set(parts):
+        if parts[-2:-1] and parts[-1] == "key" and parts[-2] in _KEY_OWNERS:
+            return None if _NOT_SECRET_PARTS & set(parts) else "secret"
+        return None
+    if parts == ["auth"]:
+        return "auth"
+    if any(p in _PW_PARTS or p.endswith(("password", "passwd")) for p in parts):
+        return "password"
+    if any(p in _SECRET_PARTS or p.endswith(("token", "secret", "apikey")) for p in parts):
+        return "secret"
+    if parts[-1] == "auth" or "auth" in parts[:-1] and parts[-1] in {"key", "value", "string"}:
+        return "secret"
+    return None
+
+
+_PLACEHOLDER_WORDS = {
+    "none", "null", "nil", "true", "false", "yes", "no", "on", "off", "undefined", "str",
+    "string", "bytes", "int", "bool", "secretstr", "optional", "required", "changeme",
+    "change_me", "change-me", "example", "sample", "dummy", "fake", "test", "testing", "mock",
+    "placeholder", "redacted", "secret", "password", "passwd", "token", "todo", "tbd", "hidden",
+    "masked", "foo", "bar", "baz", "foobar", "env", "default", "empty", "auto", "prompt",
+    "stdin", "n/a", "na", "omitted", "unset", "unknown", "bearer", "basic", "oauth", "oauth2",
+    "jwt", "apikey", "api_key", "api-key", "pass", "value", "pwd", "pw", "object", "float",
+    "dict", "list", "any", "callable",
+}  # fmt: skip
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:[x*.#?_\-•/: ]{3,}|(?:your|my|the|some|insert|enter|replace|paste|put|add)[\w\-]*"
+    r"|[\w\-]*(?:here|example|placeholder|changeme|redacted|dummy)"
+    r"|(?:test|fake|dummy|example|sample|mock|demo|fixture|placeholder)[_\-.][\w\-.]*"
+    r"|[+-]?(?:0x[0-9a-f]+|\d[\d_.,]*(?:e[+-]?\d+)?)|#[0-9a-f]{3,8})$"
+    r"|x{5,}|\*{3,}|\.\.\.|…|\\[sdwSDW]|\.[*+]|\[\^?[\w\\]+-[\w\\]"
+)
+# Templating and references to where the value really lives: $VAR, ${VAR}, {{ x }}, %(x)s, ...
+_REFERENCE = re.compile(
+    r"^\$\{?\w|^\$\(|\{\{|\$\{|\{[\s.]*[A-Za-z_]|%\(\w+\)s|^%\w+%$|#\{|\[REDACTED:|^<[^>]*>?$"
+    r"|^\[[^\]]*\]$"
+)
+_YAML_REFERENCE = re.compile(r"^[!&*]\w")  # !vault, &anchor, *alias
+_FILE_EXT = (
+    r"\.(?:key|pem|crt|cer|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|toml|pub|gpg"
+    r"|asc|der|kdbx|db|sqlite|sh|py)"
+)
+_ABSOLUTE = re.compile(r"^(?:~|\.{1,2})?/|^[A-Za-z]:\\|^\w[\w+.\-]*://")
+_RELATIVE = re.compile(rf"^[\w.\-]+(?:/[\w.\-]+)+$|^[\w.\-]+{_FILE_EXT}$")
+CODE = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+(?:[^\w.]|$)|^[A-Za-z_][\w.]*[(\[]|^[(\[{]|[()]$")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAMES_A_SECRET = re.compile(r"(?i)pass|pw|secret|token|key|auth|cred")
+_HEX = re.compile(r"^(?:[0-9a-f]+|[0-9A-F]+)$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def path_like(value: str) -> bool:
+    """A file path or URL (a relative path that is one random run is a key with slashes)."""
+    if _ABSOLUTE.match(value):
+        return True
+    return bool(_RELATIVE.match(value)) and not looks_random(value.replace("/", ""), 16)
+
+
+def placeholder(value: str, quoted: bool = False) -> bool:
+    """Documentation, templating or a reference to somewhere else, not a literal credential."""
+    v = value.strip().strip("\"'`")
+    return (
+        len(v) < 3
+        or (not quoted and _YAML_REFERENCE.match(v) is not None)
+        or v.lower() in _PLACEHOLDER_WORDS
+        or bool(_PLACEHOLDER.search(v) or _REFERENCE.search(v))
+        or len(set(v.lower())) == 1
+    )
+
+
+def credential_like(v: str) -> bool:
+    return plausible_password(v) or looks_random(v, 16, allow_hex=True)
+
+
+def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: str) -> bool:
+    """Is `value`, assigned to a name of `kind` (from `secret_name`), a literal credential?
+
+    `quoted`: the quote character or ""; `style`: `env` (NAME=value opening a line), `code`
+    (`name = value`), `colon` (`name: value`), `kwarg` (`name=value` elsewhere), `flag`
+    (`--name value`) or `xml`; `after`: the rest of the line after the value.
+    """
+    v = value
+    if placeholder(v, bool(quoted)) or path_like(v) or (quoted and re.search(r"\s", v)):
+        return False
+    if kind == "auth":
+        return looks_random(v, 12, allow_hex=True) or basic_blob(v)
+    alpha = v.isalpha()
+    if alpha and _NAMES_A_SECRET.search(v) or kind == "secret" and words(v):
+        return False
+    if kind == "secret" and alpha and not looks_random(v, 16):
+        return False  # tokens are machine-made; `token: write`, `"serverAuth"` are words
+    if quoted and quoted != "`":
+        return len(v) >= 4
+    # unquoted (or a `code` span): code, prose and types look like values here
+    if CODE.search(v) or _ENV_NAME.match(v) or variable(v):
+        return False
+    if IDENT.match(v) and after[:1] in (",", ")", "]", "}", "|"):
+        return False  # an argument, a type in a signature
+    if re.match(r"[ \t]+[A-Za-z(]", after) or style in ("code", "flag"):
+        return credential_like(v)  # `pass: check if ...` is prose; `x = word` is a variable
+    if style == "colon" and alpha:
+        return False  # `password: str`, `token: Buffer`
+    return len(v) >= 4
+
+
+def variable(v: str) -> bool:
+    """An identifier that names a value rather than being one (`password=db_password`)."""
+    return bool(
+        IDENT.match(v)
+        and (
+            _NAMES_A_SECRET.search(v)
+            or re.fullmatch(r"_*[a-z]+(?:_+[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+", v)
+            or re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+", v)
+        )
+    )
+
+
+def words(v: str) -> bool:
+    """Words joined by `-` or `_` (`send_message`, `X-Access-Token`): a name, not a secret."""
+    return re.fullmatch(r"_*[A-Za-z]+(?:[\-_]+[A-Za-z]+)+", v) is not None
+
+
+def entropy(s: str) -> float:
+    counts = Counter(s)
+    return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
+
+
+def _text_blob(s: str) -> bytes | None:
+    """The bytes a base64 string decodes to when they are printable text, else None."""
+    if len(s) < 8 or not re.fullmatch(r"[A-Za-z0-9+/_\-]+={0,2}", s):
+        return None
+    body = s.rstrip("=")
+    try:
+        raw = base64.b64decode(body.replace("-", "+").replace("_", "/") + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in raw)
+    return raw if raw and printable / len(raw) >= 0.95 else None
+
+
+def basic_blob(s: str) -> bool:
+    """base64 of `user:password`, as in Basic auth and docker's config.json."""
+    raw = _text_blob(s)
+    return raw is not None and re.fullmatch(rb"[^\s:]{1,128}:[^\s]{3,256}", raw) is not None
+
+
+def _wordy(s: str) -> bool:
+    """Mostly made of word-like pieces (identifiers, kebab names), as random strings are not."""
+    letters = sum(c.isalpha() for c in s)
+    pieces = re.findall(r"[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])", s)
+    words = [p for p in pieces if re.search(r"[aeiouy]", p.lower()) and len(p) >= 3]
+    long_words = sum(len(p) for p in words if len(p) >= 4)
+    return letters > 0 and sum(map(len, words)) / letters >= 0.7 and long_words / letters >= 0.4
+
+
+def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
+    """A machine-made token: long, mixed, high entropy; not a hash, UUID, word or base64 text."""
+    s = s.strip("\"'`.,;:)(")
+    if len(s) < min_len or not re.fullmatch(r"[\w+/=.~\-]+", s) or _UUID.match(s):
+        return False
+    if _HEX.match(s):
+        return allow_hex and len(s) >= 16 and entropy(s) >= 3.0
+    lower = sum(c.islower() for c in s)
+    upper = sum(c.isupper() for c in s)
+    digits = sum(c.isdigit() for c in s)
+    if sum(n > 0 for n in (lower, upper, digits)) < 2 or (digits == 0 and min(lower, upper) < 3):
+        return False
+    if _wordy(s) or _text_blob(s) is not None:
+        return False
+    return entropy(s) >= (3.0 if len(s) < 24 else 3.4)
+
+
+# A value: quoted, or a bare run up to blanks and separators.
+_VALUE = r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"'`,;&<>|()\[\]{}]+)"
+_KEYWORD = r"(?:pass|pw|secret|token|key|auth|credential)"
+# `name = value`, `name: value`, `"name": "value"`, `name: str = "value"`, `os.environ["NAME"] = v`
+ASSIGNMENT = re.compile(
+    rf"(?i)(?<![\w\-.$])(?P<name>(?=[A-Za-z_])[\w.\-]*?{_KEYWORD}[\w.\-]*)(?P<nq>[\"'`]?\]?)"
+    r"(?P<ann>[ \t]*:[ \t]*[A-Za-z_][\w\[\], .|]*?[ \t]*(?==))?"
+    rf"(?P<before>[ \t]*)(?P<sep>:=|=>|=(?!=)|:)(?P<after>[ \t]*){_VALUE}"
+)
+FLAG = re.compile(
+    rf"(?i)(?<![\w\-])--(?P<name>(?=[A-Za-z])[\w\-]*?{_KEYWORD}[\w\-]*)(?P<sep>=|[ \t]+){_VALUE}"
+)
+XML_ELEMENT = re.compile(r"<(?P<name>[\w\-.:]+)>(?P<val>[^<\n]{3,})</(?P=name)>")
+
+_ARG = r"(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'|;&)]+)"
+_IN_COMMAND = r"\b[^\n|;&]*?\s"
+# Passwords handed to a program on its command line.
+COMMAND_LINE: list[str] = [
+    rf"\bsshpass{_IN_COMMAND}-p[ \t]*{_ARG}",
+    rf"\b(?:mysql\w*|mariadb[\w\-]*){_IN_COMMAND}-p(?P<v>\"[^\"\n]*\"|'[^'\n]*'"
+    r"|[^\s\"'|;&\-][^\s\"'|;&]*)",
+    rf"\bredis-cli{_IN_COMMAND}-a[ \t]+{_ARG}",
+    r"\b(?:docker|podman|helm|buildah|skopeo|oras)(?:[ \t]+\w+)?[ \t]+login"
+    rf"{_IN_COMMAND}-p[ \t]+{_ARG}",
+    rf"\b(?:sqlcmd|bcp|zip|unzip){_IN_COMMAND}-P[ \t]+{_ARG}",
+    rf"\b7za?{_IN_COMMAND}-p(?P<v>[^\s\"'|;&]+)",
+    rf"\bldap\w+{_IN_COMMAND}-w[ \t]+{_ARG}",
+    rf"\bmongo(?:sh|dump|restore|import|export)?{_IN_COMMAND}-p[ \t]+{_ARG}",
+    r"\s-pass(?:in|out)?[ \t]+[\"']?pass:(?P<v>[^\s\"'|;&]+)",
+    rf"\s-(?:src|dest)?(?:store|key)pass[ \t]+{_ARG}",
+    r"\bsmbclient\b[^\n|;&]*?\s-U[ \t]+[\"']?[^\s%\"']+%(?P<v>[^\s\"']+)",
+    r"\becho[ \t]+(?:-n[ \t]+)?(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s|]+)[ \t]*\|[ \t]*sudo[ \t]+-S\b",
+    r"\b(?:curl|wget|http|xh)\b[^\n|;&]*?\s(?:-u|--user|--proxy-user|-U)(?:[ \t]*=?[ \t]*)"
+    r"[\"']?[^\s\"':]*:(?P<v>[^\s\"']+)",
+]
+AUTH_HEADER = re.compile(
+    r"(?i)\b(?:proxy-)?authori[sz]ation\b[\"']?\s*[:=]\s*[\"']?\s*"
+    r"(?P<scheme>bearer|basic|token|bot|apikey|api-key|sso-key|otp|key|ssws|splunk)[ \t]+"
+    r"(?P<v>[\w.~+/=\-:]{6,})"
+)
+BEARER = re.compile(r"\b[Bb]earer[ \t]+(?P<v>[\w.~+/\-]{16,}=*)")
+
+_VERB = r"(?:[ \t]*:|[ \t]+(?:is|was|are|reads)(?:[ \t]+(?:now|still|just|set[ \t]+to))?)"
+_SECRET_NOUN = (
+    r"(?P<kw>pass(?:word|phrase)s?|passwd|pwd|pw|credentials?"
+    r"|(?:(?:api|access|secret|private|auth|bearer|bot|deploy|refresh|session|client|app)[ _\-]?)?"
+    r"(?:tokens?|keys?|secrets?))"
+)
+# "the staging password is X", "API key for the bot: X", "the secret key wJalr..."
+PROSE = re.compile(
+    rf"(?i)\b{_SECRET_NOUN}\b(?P<gap>(?:[ \t]+(?!(?:is|was|are)\b)[\w'.@/\-]+){{0,4}}?)"
+    rf"(?:{_VERB}[ \t]*|(?P<bare>[ \t]+))[`\"'(]?(?P<v>[^\s`\"',;()\[\]]+)"
+)
+PROSE_VETO = re.compile(
+    r"(?i)\b(?:sha\w*|md5|hash\w*|digest|checksum|commit|fingerprint|id|uuid|guid|etag|length"
+    r"|size|name|file|path|format|type|prefix|header|field|env|variable|example|ids)\b"
+)
+
+
+def plausible_password(v: str) -> bool:
+    """A word that reads as a password: mixed letters with digits or symbols, not a unit,
+    version, path, address or identifier."""
+    if not 6 <= len(v) <= 64 or placeholder(v) or path_like(v) or looks_random(v, 16):
+        return looks_random(v, 16)
+    if not re.search(r"[A-Za-z]", v) or not re.search(r"[\d!@#$%^&*+=?~|]", v):
+        return False
+    return not re.fullmatch(
+        r"\d+[a-z]{1,6}|v?\d+(?:\.\d+)+[\w\-]*|\S+@\S+\.\w+|[a-z][a-z0-9]*(?:[_\-][a-z0-9]+)+"
+        r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[\w\-]+\.(?:py|js|ts|sh|md|txt|json|ya?ml|toml|env)",
+        v,
+    )
