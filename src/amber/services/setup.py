@@ -279,7 +279,7 @@ def init_project(
         plan.dirs = missing_dirs(plan.root, [path for path, _, _ in plan.writes])
     if not dry_run:
         apply(plan)
-    status = "planned" if dry_run else "initialized" if plan.writes else "unchanged"
+    status = "unchanged" if not plan.writes else "planned" if dry_run else "initialized"
     return {
         "status": status,
         "project": str(plan.root),
