@@ -117,7 +117,7 @@ def _value(text: str, m: re.Match[str], extend: bool) -> tuple[int, int, str, st
     if value[:1] in "\"'`":
         return s, s, "", ""  # an unclosed quote: a fragment of something else
     if extend:  # NAME=value opening a line (.env, shell): the value runs to the next blank
-        e = s + len(re.match(r"\S*", text[s:]).group())
+        e = s + len(re.match(r"\S*", text[s:]).group().rstrip(","))
         value = text[s:e]
     if not value.endswith(("...", "\u2026")):
         value = value.rstrip(".:")
@@ -139,7 +139,8 @@ def _assignments(text: str) -> Iterator[Finding]:
         style = (
             "colon" if m.group("sep") == ":" else "code" if spaced else "env" if env else "kwarg"
         )
-        yield from _judged(text, m, kind, style, extend=bool(env))
+        yaml_key = style == "colon" and re.fullmatch(r"[ \t]*(?:-[ \t]+)?", line)
+        yield from _judged(text, m, kind, style, extend=bool(env or yaml_key))
     for m in sp.FLAG.finditer(text):
         if kind := sp.secret_name(m.group("name")):
             style = "kwarg" if m.group("sep") == "=" else "flag"
@@ -218,30 +219,58 @@ def _kubernetes_secrets(text: str) -> Iterator[Finding]:
 
 
 def _prose(text: str) -> Iterator[Finding]:
-    for m in sp.PROSE.finditer(text):
-        value = m.group("v").rstrip(".,:;!?")
-        follows = text[m.start("v") + len(value) : m.start("v") + len(value) + 1]
-        if (
-            "_" in m.group("kw")  # an identifier: code, which the assignment rules read
-            or sp.PROSE_VETO.search(m.group("gap") or "")
-            or sp.PROSE_VETO.fullmatch(value)
-            or sp.CODE.search(value)
-            or follows in ("(", ".", "[", "|", ",")
-        ):
-            continue
-        password = m.group("kw").lower().startswith("p")
-        if m.group("bare") is not None:
-            found = sp.looks_random(value, 16, allow_hex=not password)
-        elif password:
-            found = sp.plausible_password(value)
-        else:
-            found = sp.looks_random(value, 16, allow_hex=True)
-        if found:
-            s = m.start("v")
-            kind = "password" if password else "secret"
-            if re.fullmatch(r"[A-Za-z0-9/+]{40}", value) and re.search(r"(?i)aws|secret", m[0]):
-                kind = "aws_secret_key"
-            yield s, s + len(value), kind, _PROSE
+    """After a secret's noun, up to eight words on the same line: a verb (`is`, `:`, `->`,
+    `to`) opens the value slot; the first word there is judged, and so is a word right after
+    the noun; other words in between must look machine-made to count."""
+    for m in sp.SECRET_NOUN.finditer(text):
+        kw = m.group("kw")
+        before = text[m.start() - 1 : m.start()]
+        if "_" in kw or before in (".", "$", "-") or text[m.end() : m.end() + 1] not in " \t:":
+            continue  # `password=`, `"password":`, `username:password@`: not prose
+        password = kw.lower().startswith("p")
+        needs_verb = kw.lower() in ("pass", "passes")  # "pass the token on" is a verb
+        end = text.find("\n", m.end())
+        line = text[m.end() : end if end >= 0 else len(text)][:160]
+        verb = False
+        for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
+            token = word.group()
+            if i >= 8 or sp.PROSE_VETO.fullmatch(token):
+                break
+            if token.lower().rstrip(":") in sp.PROSE_VERBS or token.lower() in sp.PROSE_VERBS:
+                verb = True
+                continue
+            if token.lower() in sp.PROSE_FILLERS:
+                continue
+            value = token.rstrip(".,:;?")
+            if "=" in token or token[:1] in "@<>|&/%{}$#\\":
+                break  # code, a URL, markup
+            if token.endswith(":") and not verb and value.isalpha():
+                verb = True  # "the API key for the bot: X"
+                continue
+            follows = line[word.start() + len(value) : word.start() + len(value) + 1]
+            if sp.CODE.search(value) or follows in ("(", "[", "|"):
+                break
+            if needs_verb and not verb:
+                break
+            if verb or i == 0:
+                strict = not verb
+                if password and sp.plausible_password(value):
+                    yield from _prose_finding(m, word.start(), value, "password")
+                elif sp.looks_random(value, 16, allow_hex=verb and not password):
+                    yield from _prose_finding(m, word.start(), value, "secret")
+                elif strict:
+                    continue
+                break
+            if sp.looks_random(value, 20):
+                yield from _prose_finding(m, word.start(), value, "secret")
+                break
+
+
+def _prose_finding(m: re.Match[str], offset: int, value: str, kind: str) -> Iterator[Finding]:
+    s = m.end() + offset
+    if re.fullmatch(r"[A-Za-z0-9/+]{40}", value) and kind == "secret":
+        kind = "aws_secret_key"  # the one common 40-character base64 secret
+    yield s, s + len(value), kind, _PROSE
 
 
 def _findings(view: _View) -> list[Finding]:

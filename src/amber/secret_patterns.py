@@ -291,12 +291,20 @@ def basic_blob(s: str) -> bool:
 
 
 def _wordy(s: str) -> bool:
-    """Mostly made of word-like pieces (identifiers, kebab names), as random strings are not."""
-    letters = sum(c.isalpha() for c in s)
-    pieces = re.findall(r"[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])", s)
-    words = [p for p in pieces if re.search(r"[aeiouy]", p.lower()) and len(p) >= 3]
-    long_words = sum(len(p) for p in words if len(p) >= 4)
-    return letters > 0 and sum(map(len, words)) / letters >= 0.7 and long_words / letters >= 0.4
+    """Made of word-like runs (identifiers, kebab names), as random strings are not: in
+    `SslPemKeyCertPair` most letters sit in cased runs of three or more that can be spoken
+    (a vowel, no five consonants in a row); in random base62 about half do, and a third of
+    the runs are single letters."""
+    runs = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", s)
+    if not runs:
+        return False
+    spoken = sum(len(r) for r in runs if len(r) >= 3 and _PRONOUNCEABLE.search(r.lower()))
+    share = spoken / sum(map(len, runs))
+    singles = sum(len(r) == 1 for r in runs) / len(runs)
+    return share >= 0.8 or (share >= 0.6 and singles <= 0.1)
+
+
+_PRONOUNCEABLE = re.compile(r"^(?=.*[aeiouy])(?!.*[^aeiouy]{5})")
 
 
 def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
@@ -309,8 +317,10 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
     lower = sum(c.islower() for c in s)
     upper = sum(c.isupper() for c in s)
     digits = sum(c.isdigit() for c in s)
-    if sum(n > 0 for n in (lower, upper, digits)) < 2 or (digits == 0 and min(lower, upper) < 3):
+    if sum(n > 0 for n in (lower, upper, digits)) < 2:
         return False
+    if digits == 0 and (min(lower, upper) < 3 or len(s) < 24):
+        return False  # letters only: random ones are rare below 24 characters, words are not
     if _wordy(s) or _text_blob(s) is not None:
         return False
     return entropy(s) >= (3.0 if len(s) < 24 else 3.4)
@@ -347,6 +357,7 @@ COMMAND_LINE: list[str] = [
     r"\s-pass(?:in|out)?[ \t]+[\"']?pass:(?P<v>[^\s\"'|;&]+)",
     rf"\s-(?:src|dest)?(?:store|key)pass[ \t]+{_ARG}",
     r"\bsmbclient\b[^\n|;&]*?\s-U[ \t]+[\"']?[^\s%\"']+%(?P<v>[^\s\"']+)",
+    r"\b(?:sqlplus|rman|expdp|impdp)[ \t]+(?:-\w+[ \t]+)*[\w.$#]+/(?P<v>[^\s@/\"']+)(?:@|[ \t]|$)",
     r"\becho[ \t]+(?:-n[ \t]+)?(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s|]+)[ \t]*\|[ \t]*sudo[ \t]+-S\b",
     r"\b(?:curl|wget|http|xh)\b[^\n|;&]*?\s(?:-u|--user|--proxy-user|-U)(?:[ \t]*=?[ \t]*)"
     r"[\"']?[^\s\"':]*:(?P<v>[^\s\"']+)",
@@ -358,20 +369,19 @@ AUTH_HEADER = re.compile(
 )
 BEARER = re.compile(r"\b[Bb]earer[ \t]+(?P<v>[\w.~+/\-]{16,}=*)")
 
-_VERB = r"(?:[ \t]*:|[ \t]+(?:is|was|are|reads)(?:[ \t]+(?:now|still|just|set[ \t]+to))?)"
-_SECRET_NOUN = (
-    r"(?P<kw>pass(?:word|phrase)s?|passwd|pwd|pw|credentials?"
+# A secret named in prose: "the staging password is X", "API key for the bot: X",
+# "the secret key wJalr...". The words after the noun are read one by one (see redact._prose).
+SECRET_NOUN = re.compile(
+    r"(?i)\b(?P<kw>pass(?:word|phrase)?s?|passwd|pwd|pw|credentials?"
     r"|(?:(?:api|access|secret|private|auth|bearer|bot|deploy|refresh|session|client|app)[ _\-]?)?"
-    r"(?:tokens?|keys?|secrets?))"
+    r"(?:tokens?|keys?|secrets?))\b"
 )
-# "the staging password is X", "API key for the bot: X", "the secret key wJalr..."
-PROSE = re.compile(
-    rf"(?i)\b{_SECRET_NOUN}\b(?P<gap>(?:[ \t]+(?!(?:is|was|are)\b)[\w'.@/\-]+){{0,4}}?)"
-    rf"(?:{_VERB}[ \t]*|(?P<bare>[ \t]+))[`\"'(]?(?P<v>[^\s`\"',;()\[\]]+)"
-)
+PROSE_WORD = re.compile(r"[^\s`\"'(),;\[\]]+")
+PROSE_VERBS = {"is", "was", "are", "were", "be", "reads", "to", "as", ":", "=", "->", "=>", "|"}
+PROSE_FILLERS = {"now", "still", "just", "currently", "set", "literally", "actually", "then"}
 PROSE_VETO = re.compile(
-    r"(?i)\b(?:sha\w*|md5|hash\w*|digest|checksum|commit|fingerprint|id|uuid|guid|etag|length"
-    r"|size|name|file|path|format|type|prefix|header|field|env|variable|example|ids)\b"
+    r"(?i)(?:sha\w*|md5|hash\w*|digest|checksum|commit|fingerprint|id|uuid|guid|etag|length"
+    r"|size|name|file|path|format|type|prefix|header|field|env|variable|example|ids)\W*"
 )
 
 
@@ -383,7 +393,7 @@ def plausible_password(v: str) -> bool:
     if not re.search(r"[A-Za-z]", v) or not re.search(r"[\d!@#$%^&*+=?~|]", v):
         return False
     return not re.fullmatch(
-        r"\d+[a-z]{1,6}|v?\d+(?:\.\d+)+[\w\-]*|\S+@\S+\.\w+|[a-z][a-z0-9]*(?:[_\-][a-z0-9]+)+"
+        r"\d+[\-_]?[a-z]{1,8}|v?\d+(?:\.\d+)+[\w\-]*|\S+@\S+\.\w+|[a-z][a-z0-9]*(?:[_\-][a-z0-9]+)+"
         r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[\w\-]+\.(?:py|js|ts|sh|md|txt|json|ya?ml|toml|env)",
         v,
     )
