@@ -26,6 +26,7 @@ _WRAP = re.compile(rf"(?<={_TOKEN_CHAR})\\?\r?\n[ \t]*(?={_TOKEN_CHAR})")
 
 # What follows a value that is only part of an expression: a call, `"ghp_" + rest`, `"%s" % x`
 _EXPRESSION = re.compile(r"[(\[]|[ \t]*(?:[+%*]|\.\w+\()")
+_PLACEHOLDER = re.compile(r"\[REDACTED:[\w\-]+\]")
 # Lower wins when two findings overlap: a known format names the kind better than a context.
 _FORMAT, _CONTEXT, _ASSIGNED, _PROSE = range(4)
 
@@ -130,7 +131,7 @@ def _assignments(text: str) -> Iterator[Finding]:
         if kind is None or _EXPRESSION.match(text, m.end("val")):
             continue
         spaced = bool(m.group("before") or m.group("after"))
-        line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+        line = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
         env = (
             m.group("sep") == "="
             and not spaced
@@ -152,7 +153,7 @@ def _assignments(text: str) -> Iterator[Finding]:
 
 def _judged(text: str, m: re.Match[str], kind: str, style: str, extend: bool) -> Iterator[Finding]:
     s, e, value, quote = _value(text, m, extend)
-    after = text[e + len(quote) : text.find("\n", e) % (len(text) + 1)]
+    after = text[e + len(quote) : e + len(quote) + 80].split("\n", 1)[0]
     if value[:1] not in ("", "-") and sp.assigned_secret(
         value, kind, quoted=quote, style=style, after=after
     ):
@@ -229,8 +230,7 @@ def _prose(text: str) -> Iterator[Finding]:
             continue  # `password=`, `"password":`, `username:password@`: not prose
         password = kw.lower().startswith("p")
         needs_verb = kw.lower() in ("pass", "passes")  # "pass the token on" is a verb
-        end = text.find("\n", m.end())
-        line = text[m.end() : end if end >= 0 else len(text)][:160]
+        line = text[m.end() : m.end() + 160].split("\n", 1)[0]
         verb = False
         for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
             token = word.group()
@@ -277,7 +277,8 @@ def _findings(view: _View) -> list[Finding]:
     text = view.text
     found = [*_formats(text), *_wrapped_formats(text), *_contexts(text)]
     found += [*_assignments(text), *_prose(text)]
-    return [f for f in found if f[1] > f[0]]
+    done = [m.span() for m in _PLACEHOLDER.finditer(text)]  # redacted before: leave it be
+    return [f for f in found if f[1] > f[0] and not any(s < f[1] and f[0] < e for s, e in done)]
 
 
 def _apply(text: str, view: _View, found: list[Finding]) -> Redacted:

@@ -317,8 +317,8 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
     lower = sum(c.islower() for c in s)
     upper = sum(c.isupper() for c in s)
     digits = sum(c.isdigit() for c in s)
-    if sum(n > 0 for n in (lower, upper, digits)) < 2:
-        return False
+    if sum(n > 0 for n in (lower, upper, digits)) < 2 or digits > len(s) / 2:
+        return False  # one kind of character, or mostly digits: a word, number, date or id
     if digits == 0 and (min(lower, upper) < 3 or len(s) < 24):
         return False  # letters only: random ones are rare below 24 characters, words are not
     if _wordy(s) or _text_blob(s) is not None:
