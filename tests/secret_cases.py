@@ -468,6 +468,31 @@ rails = rand(128, HEX)
 secret("rails_secret", "env", f"SECRET_KEY_BASE={rails}", rails)
 jwt_secret = rand(48, ALNUM)
 secret("signing_secret", "yaml", f"auth:\n  jwt_secret: {jwt_secret}\n  issuer: api", jwt_secret)
+fernet = b64(32)
+secret("encryption_key", "env", f"FERNET_KEY={fernet}", fernet)
+hmac_key = rand(64, HEX)
+secret("encryption_key", "python", f'HMAC_KEY = "{hmac_key}"', hmac_key)
+for template in [
+    "CREATE USER reporting WITH PASSWORD '{}';",
+    "ALTER USER 'app'@'%' IDENTIFIED BY '{}';",
+]:
+    pw = password(14).replace("'", "")
+    secret("sql_password", "config", template.format(pw), pw)
+pw = password(16)
+secret("config_password", "config", f"bind 0.0.0.0\nport 6379\nrequirepass {pw}\n", pw)
+pw = password(13)
+secret("password", "python", f'define("DB_PASSWORD", "{pw}");', pw)
+pw = password(12)
+secret("password", "python", f"$db_password = '{pw}';", pw)
+token = rand(40, URLSAFE)
+secret("generic_api_key", "python", f'client = api.Client(api.WithToken("{token}"))', token)
+pw = password(12)
+secret(
+    "password",
+    "yaml",
+    f"services:\n  db:\n    environment:\n      - MYSQL_ROOT_PASSWORD={pw}\n",
+    pw,
+)
 
 # --- passwords on command lines ------------------------------------------------------------------
 for template in [
@@ -488,6 +513,8 @@ for template in [
     "wget --user=ci --password='{}' https://artifacts.internal/build.zip",
     "kubectl create secret generic db --from-literal=password='{}'",
     "docker run -e POSTGRES_PASSWORD={} -d postgres:16",
+    "echo {} | docker login ghcr.io -u bot --password-stdin",
+    "az login --service-principal -u 00000000-app -p {} --tenant corp",
 ]:
     pw = password(rng.randint(10, 16)).replace("'", "")
     secret("cli_password", "shell", template.format(pw), pw)
@@ -635,6 +662,11 @@ for text in [
     "@pytest.fixture\ndef api_token() -> str:\n    return 'dummy'",
     "monkeypatch.setenv('OPENAI_API_KEY', 'test-key')",
     "client.login(username='alice', password='test')",
+    "headers.setdefault('sec-websocket-key', 'testserver==')",
+    "token = get_token('github')",
+    "os.environ.setdefault('API_KEY', 'dev')",
+    "cache_key = 'profile:v2'",
+    "idempotency_key = str(uuid4())",
 ]:
     keep("code", "python", text)
 
@@ -651,6 +683,10 @@ for text in [
     'sshpass -p "$SSHPASS" ssh ops@host',
     "mysql --password -u app app",
     "openssl req -newkey rsa:4096 -keyout key.pem -passout env:KEY_PASS",
+    "echo $CR_PAT | docker login ghcr.io -u bot --password-stdin",
+    "ALTER ROLE app PASSWORD NULL;",
+    "requirepass ${REDIS_PASSWORD}",
+    "psql -U app -W orders",
 ]:
     keep("command", "shell", text)
 

@@ -18,6 +18,7 @@ from amber import secret_patterns as sp
 
 _TOKENS = [(kind, re.compile(rx)) for kind, rx in sp.TOKENS]
 _COMMAND_LINE = [re.compile(rx) for rx in sp.COMMAND_LINE]
+_LOOSE = [re.compile(rx) for rx in sp.LOOSE_CONTEXTS]
 _INVISIBLE = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e")
 )
@@ -169,6 +170,16 @@ def _contexts(text: str) -> Iterator[Finding]:
                 s, e, value = s + 1, e - 1, value[1:-1]
             if not sp.placeholder(value) and not value.startswith("-"):
                 yield s, e, "password", _CONTEXT
+    for rx in _LOOSE:
+        for m in rx.finditer(text):
+            kind = sp.secret_name(m.group("name")) if "name" in rx.groupindex else "password"
+            value = m.group("v")
+            if (
+                kind == "password"
+                and sp.credential_like(value)
+                or (kind and kind != "password" and sp.looks_random(value, 16, allow_hex=True))
+            ):
+                yield (*m.span("v"), "password" if kind == "password" else "secret", _CONTEXT)
     for m in sp.AUTH_HEADER.finditer(text):
         value = m.group("v")
         scheme = m.group("scheme").lower()

@@ -141,11 +141,14 @@ def _parts(name: str) -> list[str]:
 
 
 def secret_name(name: str) -> str | None:
-    """`password`, `secret` or `auth` (the bare word: its value must look random), else None."""
+    """The kind of secret a name holds: `password`, `secret`, or one whose value must look
+    random to count: `auth` (the bare word) and `key` (`fernet_key`, but also `cache_key`)."""
     parts = _parts(name.rsplit(".", 1)[-1])
-    if not parts or parts[-1] in _META_PARTS or _NOT_SECRET_PARTS & set(parts):
-        if parts[-2:-1] and parts[-1] == "key" and parts[-2] in _KEY_OWNERS:
-            return None if _NOT_SECRET_PARTS & set(parts) else "secret"
+    if not parts or _NOT_SECRET_PARTS & set(parts):
+        return None
+    if parts[-1] == "key" and len(parts) > 1:
+        return "secret" if parts[-2] in _KEY_OWNERS else "key"
+    if parts[-1] in _META_PARTS:
         return None
     if parts == ["auth"]:
         return "auth"
@@ -230,6 +233,8 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
         return False
     if kind == "auth":
         return looks_random(v, 12, allow_hex=True) or basic_blob(v)
+    if kind == "key":
+        return looks_random(v, 16, allow_hex=True)
     alpha = v.isalpha()
     if alpha and _NAMES_A_SECRET.search(v) or kind == "secret" and words(v):
         return False
@@ -313,7 +318,7 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
     if len(s) < min_len or not re.fullmatch(r"[\w+/=.~\-]+", s) or _UUID.match(s):
         return False
     if _HEX.match(s):
-        return allow_hex and len(s) >= 16 and entropy(s) >= 3.0
+        return allow_hex and len(s) >= 32 and entropy(s) >= 3.0
     lower = sum(c.islower() for c in s)
     upper = sum(c.isupper() for c in s)
     digits = sum(c.isdigit() for c in s)
@@ -331,7 +336,7 @@ _VALUE = r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"'`,;&<>|()\[\]{}]+)"
 _KEYWORD = r"(?:pass|pw|secret|token|key|auth|credential)"
 # `name = value`, `name: value`, `"name": "value"`, `name: str = "value"`, `os.environ["NAME"] = v`
 ASSIGNMENT = re.compile(
-    rf"(?i)(?<![\w\-.$])(?P<name>(?=[A-Za-z_])[\w.\-]*?{_KEYWORD}[\w.\-]*)(?P<nq>[\"'`]?\]?)"
+    rf"(?i)(?<![\w\-.])(?P<name>(?=[A-Za-z_])[\w.\-]*?{_KEYWORD}[\w.\-]*)(?P<nq>[\"'`]?\]?)"
     r"(?P<ann>[ \t]*:[ \t]*[A-Za-z_][\w\[\], .|]*?[ \t]*(?==))?"
     rf"(?P<before>[ \t]*)(?P<sep>:=|=>|=(?!=)|:)(?P<after>[ \t]*){_VALUE}"
 )
@@ -348,8 +353,7 @@ COMMAND_LINE: list[str] = [
     rf"\b(?:mysql\w*|mariadb[\w\-]*){_IN_COMMAND}-p(?P<v>\"[^\"\n]*\"|'[^'\n]*'"
     r"|[^\s\"'|;&\-][^\s\"'|;&]*)",
     rf"\bredis-cli{_IN_COMMAND}-a[ \t]+{_ARG}",
-    r"\b(?:docker|podman|helm|buildah|skopeo|oras)(?:[ \t]+\w+)?[ \t]+login"
-    rf"{_IN_COMMAND}-p[ \t]+{_ARG}",
+    rf"\b[\w\-]+(?:[ \t]+[\w\-]+)?[ \t]+login{_IN_COMMAND}-p[ \t]+{_ARG}",  # docker, az, oc
     rf"\b(?:sqlcmd|bcp|zip|unzip){_IN_COMMAND}-P[ \t]+{_ARG}",
     rf"\b7za?{_IN_COMMAND}-p(?P<v>[^\s\"'|;&]+)",
     rf"\bldap\w+{_IN_COMMAND}-w[ \t]+{_ARG}",
@@ -358,9 +362,20 @@ COMMAND_LINE: list[str] = [
     rf"\s-(?:src|dest)?(?:store|key)pass[ \t]+{_ARG}",
     r"\bsmbclient\b[^\n|;&]*?\s-U[ \t]+[\"']?[^\s%\"']+%(?P<v>[^\s\"']+)",
     r"\b(?:sqlplus|rman|expdp|impdp)[ \t]+(?:-\w+[ \t]+)*[\w.$#]+/(?P<v>[^\s@/\"']+)(?:@|[ \t]|$)",
-    r"\becho[ \t]+(?:-n[ \t]+)?(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s|]+)[ \t]*\|[ \t]*sudo[ \t]+-S\b",
+    r"\becho[ \t]+(?:-n[ \t]+)?(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s|]+)[ \t]*\|[^\n]*?"
+    r"(?:\bsudo[ \t]+-S\b|--password-stdin|--stdin\b|\bchpasswd\b)",
     r"\b(?:curl|wget|http|xh)\b[^\n|;&]*?\s(?:-u|--user|--proxy-user|-U)(?:[ \t]*=?[ \t]*)"
     r"[\"']?[^\s\"':]*:(?P<v>[^\s\"']+)",
+]
+# Judged by how the value looks (`credential_like`), as the context alone says too little:
+# config directives, a secret-named call given a literal, a secret-named string paired with one.
+LOOSE_CONTEXTS: list[str] = [
+    r"(?im)^[ \t]*(?:requirepass|masterauth|bindpw|rootpw|auth_pass)[ \t]+(?P<v>[^\s#]+)",
+    r"(?i)\b(?:identified[ \t]+by|password)[ \t]+'(?P<v>[^'\n]+)'",  # SQL
+    r"(?i)\b\w*(?:token|secret|passw(?:or)?d|api_?key|credential)\w*\([ \t]*"
+    r"(?P<q>[\"'])(?P<v>[^\"'\n]+)(?P=q)[ \t]*[,)]",
+    r"(?P<q>[\"'])(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))(?P=q)[ \t]*,[ \t]*"
+    r"(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",
 ]
 AUTH_HEADER = re.compile(
     r"(?i)\b(?:proxy-)?authori[sz]ation\b[\"']?\s*[:=]\s*[\"']?\s*"
