@@ -216,6 +216,19 @@ def test_offsets_map_back_to_the_original_under_nfkc_and_zero_width() -> None:
     assert redact(wrapped).text == "ключ [REDACTED:aws_access_key] (wrapped)"
 
 
+def test_kubernetes_secret_values_are_found_in_the_right_document() -> None:
+    token, other = rand(24), rand(16)
+    manifest = (
+        "---\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: fast\n"
+        f"---\napiVersion: v1\nkind: Secret\ndata:\n  token: {token}\n"
+        f"stringData:\n  note: |\n    {other}\nmetadata:\n  name: api\n"
+    )
+    expected = manifest.replace(token, "[REDACTED:kubernetes_secret]").replace(
+        other, "[REDACTED:kubernetes_secret]"
+    )
+    assert redact(manifest) == Redacted(expected, 2, ("kubernetes_secret",))
+
+
 def test_redact_name_catches_credentials_in_short_names() -> None:
     names = [
         "ghp_" + rand(36),

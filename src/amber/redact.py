@@ -4,6 +4,7 @@ Detection runs on a normalised view of the text (NFKC, zero-width characters dro
 token formats also a view with wrapped lines joined), so fullwidth letters, invisible
 characters and line breaks do not hide a key; each finding is mapped back to its span in the
 original, and only those spans change: text without secrets comes back byte-identical.
+What a secret looks like (formats, names, values) lives in `amber.secret_patterns`.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ _TOKENS = [(kind, re.compile(rx)) for kind, rx in sp.TOKENS]
 _COMMAND_LINE = [re.compile(rx) for rx in sp.COMMAND_LINE]
 _LOOSE = [re.compile(rx) for rx in sp.LOOSE_CONTEXTS]
 _INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e")
+    map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\xad\u180e")
 )
-_TOKEN_CHAR = r"[A-Za-z0-9+/=_\-]"
-_WRAP = re.compile(rf"(?<={_TOKEN_CHAR})\\?\r?\n[ \t]*(?={_TOKEN_CHAR})")
-
+_WRAP = re.compile(r"(?<=[\w+/=\-])\\?\r?\n[ \t]*(?=[\w+/=\-])")
 # What follows a value that is only part of an expression: a call, `"ghp_" + rest`, `"%s" % x`
 _EXPRESSION = re.compile(r"[(\[]|[ \t]*(?:[+%*]|\.\w+\()")
 _PLACEHOLDER = re.compile(r"\[REDACTED:[\w\-]+\]")
 # Lower wins when two findings overlap: a known format names the kind better than a context.
 _FORMAT, _CONTEXT, _ASSIGNED, _PROSE = range(4)
+Finding = tuple[int, int, str, int]  # start, end (in the view), kind, priority
 
 
 @dataclass(frozen=True)
@@ -44,22 +44,22 @@ class _View:
     """Text as detection sees it; `where[i]` is the original span of its character i."""
 
     text: str
-    where: list[tuple[int, int]] | None  # None: the original itself
+    where: list[tuple[int, int]] | None = None  # None: the original itself
 
     def span(self, start: int, end: int) -> tuple[int, int]:
-        if self.where is None:
-            return start, end
-        return self.where[start][0], self.where[end - 1][1]
+        return (
+            (start, end) if self.where is None else (self.where[start][0], self.where[end - 1][1])
+        )
 
 
 def _normalised(text: str) -> _View:
     if text.isascii():
-        return _View(text, None)
+        return _View(text)
     chars: list[str] = []
     where: list[tuple[int, int]] = []
     i = 0
     while i < len(text):
-        j = i + 1
+        j = i + 1  # a character with the combining marks that follow it
         while j < len(text) and unicodedata.combining(text[j]):
             j += 1
         for ch in unicodedata.normalize("NFKC", text[i:j].translate(_INVISIBLE)):
@@ -69,11 +69,10 @@ def _normalised(text: str) -> _View:
     return _View("".join(chars), where)
 
 
-Finding = tuple[int, int, str, int]  # start, end (in the view), kind, priority
-
-
-def _group(match: re.Match[str], name: str = "v") -> tuple[int, int]:
-    return match.span(name) if name in match.re.groupindex else match.span()
+def _unquoted(s: int, e: int, value: str) -> tuple[int, int, str, str]:
+    if len(value) > 1 and value[0] in "\"'`" and value[-1] == value[0]:
+        return s + 1, e - 1, value[1:-1], value[0]
+    return s, e, value, ""
 
 
 def _formats(text: str) -> Iterator[Finding]:
@@ -83,47 +82,32 @@ def _formats(text: str) -> Iterator[Finding]:
             if value and (sp.placeholder(value) or re.search(r"\s", value)):
                 continue
             if kind != "private_key" or re.search(r"[A-Za-z0-9+/]{16}", m.group()):
-                yield (*_group(m), kind, _FORMAT)
+                yield (*m.span("v" if value else 0), kind, _FORMAT)
 
 
 def _wrapped_formats(view: str) -> Iterator[Finding]:
     """Token formats broken over two lines (a pasted key that wrapped)."""
-    cuts = list(_WRAP.finditer(view))
-    if not cuts:
-        return
     keep: list[int] = []  # index in `view` of each joined character
     last = 0
-    for cut in cuts:
+    for cut in _WRAP.finditer(view):
         keep.extend(range(last, cut.start()))
         last = cut.end()
+    if not keep:
+        return
     keep.extend(range(last, len(view)))
     joined = "".join(view[i] for i in keep)
     for kind, pattern in _TOKENS:
         for m in pattern.finditer(joined):
-            s, e = _group(m)
+            s, e = m.span("v") if "v" in pattern.groupindex else m.span()
             start, end = keep[s], keep[e - 1] + 1
             if end - start == e - s:
                 continue  # no line break inside: the plain view has it
             head = view[start : view.index("\n", start)].rstrip("\\\r")
-            tail = joined[s + len(head) : e]
-            if pattern.fullmatch(head) is None or re.search(r"\d|[A-Z].*[A-Z]", tail):
+            # a complete token that happens to end a line keeps the next line's first word
+            if pattern.fullmatch(head) is None or re.search(
+                r"\d|[A-Z].*[A-Z]", joined[s + len(head) : e]
+            ):
                 yield start, end, kind, _FORMAT
-
-
-def _value(text: str, m: re.Match[str], extend: bool) -> tuple[int, int, str, str]:
-    """Span, text and quote character of the value a name is given."""
-    s, e = m.span("val")
-    value = m.group("val")
-    if value[:1] in "\"'`" and value[-1:] == value[:1] and len(value) > 1:
-        return s + 1, e - 1, value[1:-1], value[0]
-    if value[:1] in "\"'`":
-        return s, s, "", ""  # an unclosed quote: a fragment of something else
-    if extend:  # NAME=value opening a line (.env, shell): the value runs to the next blank
-        e = s + len(re.match(r"\S*", text[s:]).group().rstrip(","))
-        value = text[s:e]
-    if not value.endswith(("...", "\u2026")):
-        value = value.rstrip(".:")
-    return s, s + len(value), value, ""
 
 
 def _assignments(text: str) -> Iterator[Finding]:
@@ -131,29 +115,34 @@ def _assignments(text: str) -> Iterator[Finding]:
         kind = sp.secret_name(m.group("name"))
         if kind is None or _EXPRESSION.match(text, m.end("val")):
             continue
-        spaced = bool(m.group("before") or m.group("after"))
+        sep, spaced = m.group("sep"), bool(m.group("before") or m.group("after"))
         line = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
-        env = (
-            m.group("sep") == "="
-            and not spaced
-            and re.fullmatch(r"(?:export[ \t]+|[ \t]*-[ \t]+)?", line)
+        opens = re.fullmatch(
+            r"(?:export[ \t]+|[ \t]*-[ \t]+)?" if sep == "=" else r"[ \t]*(?:-[ \t]+)?", line
         )
-        style = (
-            "colon" if m.group("sep") == ":" else "code" if spaced else "env" if env else "kwarg"
-        )
-        yaml_key = style == "colon" and re.fullmatch(r"[ \t]*(?:-[ \t]+)?", line)
-        yield from _judged(text, m, kind, style, extend=bool(env or yaml_key))
+        style = "colon" if sep == ":" else "code" if spaced else "env" if opens else "kwarg"
+        # NAME=value opening a line (.env, shell), `key: value` in YAML: the value runs to a blank
+        yield from _judged(text, m, kind, style, bool(opens) and style in ("env", "colon"))
     for m in sp.FLAG.finditer(text):
         if kind := sp.secret_name(m.group("name")):
-            style = "kwarg" if m.group("sep") == "=" else "flag"
-            yield from _judged(text, m, kind, style, extend=False)
+            yield from _judged(text, m, kind, "kwarg" if m.group("sep") == "=" else "flag", False)
     for m in sp.XML_ELEMENT.finditer(text):
         if kind := sp.secret_name(m.group("name")):
-            yield from _judged(text, m, kind, "xml", extend=False)
+            yield from _judged(text, m, kind, "xml", False)
 
 
-def _judged(text: str, m: re.Match[str], kind: str, style: str, extend: bool) -> Iterator[Finding]:
-    s, e, value, quote = _value(text, m, extend)
+def _judged(
+    text: str, m: re.Match[str], kind: str, style: str, to_blank: bool
+) -> Iterator[Finding]:
+    s, e, value, quote = _unquoted(*m.span("val"), m.group("val"))
+    if not quote and value[:1] in "\"'`":
+        return  # an unclosed quote: a fragment of something else
+    if not quote and to_blank:
+        e = s + len(re.match(r"\S*", text[s:]).group().rstrip(","))
+        value = text[s:e]
+    if not quote and not value.endswith(("...", "\u2026")):
+        value = value.rstrip(".:")
+        e = s + len(value)
     after = text[e + len(quote) : e + len(quote) + 80].split("\n", 1)[0]
     if value[:1] not in ("", "-") and sp.assigned_secret(
         value, kind, quoted=quote, style=style, after=after
@@ -164,124 +153,109 @@ def _judged(text: str, m: re.Match[str], kind: str, style: str, extend: bool) ->
 def _contexts(text: str) -> Iterator[Finding]:
     for rx in _COMMAND_LINE:
         for m in rx.finditer(text):
-            s, e = m.span("v")
-            value = m.group("v")
-            if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) > 1:
-                s, e, value = s + 1, e - 1, value[1:-1]
+            s, e, value, _ = _unquoted(*m.span("v"), m.group("v"))
             if not sp.placeholder(value) and not value.startswith("-"):
                 yield s, e, "password", _CONTEXT
     for rx in _LOOSE:
         for m in rx.finditer(text):
             kind = sp.secret_name(m.group("name")) if "name" in rx.groupindex else "password"
             value = m.group("v")
-            if (
-                kind == "password"
-                and sp.credential_like(value)
-                or (kind and kind != "password" and sp.looks_random(value, 16, allow_hex=True))
-            ):
-                yield (*m.span("v"), "password" if kind == "password" else "secret", _CONTEXT)
+            if kind == "password" and sp.credential_like(value):
+                yield (*m.span("v"), "password", _CONTEXT)
+            elif kind and kind != "password" and sp.looks_random(value, 16, allow_hex=True):
+                yield (*m.span("v"), "secret", _CONTEXT)
     for m in sp.AUTH_HEADER.finditer(text):
-        value = m.group("v")
-        scheme = m.group("scheme").lower()
-        weak = sp.placeholder(value) or (scheme != "basic" and not re.search(r"\d", value))
-        if weak and not sp.looks_random(value, 16):
-            continue
-        yield (*m.span("v"), "basic_auth" if scheme == "basic" else "bearer_token", _CONTEXT)
+        value, basic = m.group("v"), m.group("scheme").lower() == "basic"
+        weak = sp.placeholder(value) or (not basic and not re.search(r"\d", value))
+        if not weak or sp.looks_random(value, 16):
+            yield (*m.span("v"), "basic_auth" if basic else "bearer_token", _CONTEXT)
     for m in sp.BEARER.finditer(text):
         if sp.looks_random(m.group("v"), 16, allow_hex=True):
             yield (*m.span("v"), "bearer_token", _CONTEXT)
     yield from _kubernetes_secrets(text)
 
 
-_K8S_KIND = re.compile(r"(?m)^\s*kind:\s*[\"']?Secret[\"']?\s*$|\"kind\"\s*:\s*\"Secret\"")
-_K8S_DATA = re.compile(r"(?m)^([ \t]*)(?:data|stringData):[ \t]*\n")
-_K8S_ITEM = re.compile(r"[ \t]+[\w.\-]+:[ \t]*(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s#]+)?")
-_K8S_JSON_DATA = re.compile(r"\"(?:data|stringData)\"\s*:\s*\{([^{}]*)\}")
-
-
 def _kubernetes_secrets(text: str) -> Iterator[Finding]:
-    """Values under `data:`/`stringData:` in a manifest of `kind: Secret`."""
-    offset = 0
-    for doc in re.split(r"(?m)(?<=\n)---[^\n]*\n", text):
-        if _K8S_KIND.search(doc):
-            for block in _K8S_DATA.finditer(doc):
-                indent, pos = len(block.group(1).expandtabs()), block.end()
-                for line in doc[pos:].split("\n"):
-                    if line.strip() and len(line) - len(line.lstrip()) <= indent:
-                        break
-                    item = _K8S_ITEM.match(line)
-                    if item and item.group("val") and item.group("val") not in "|>":
-                        s, e, value = item.start("val"), item.end("val"), item.group("val")
-                        if value[:1] in "\"'":
-                            s, e, value = s + 1, e - 1, value[1:-1]
-                        if not sp.placeholder(value):
-                            yield offset + pos + s, offset + pos + e, "kubernetes_secret", _CONTEXT
-                    elif item and item.group("val") in ("|", ">"):
-                        pass  # a block scalar: its lines are more indented, taken below
-                    elif line.strip() and indent < len(line) - len(line.lstrip()):
-                        yield offset + pos, offset + pos + len(line), "kubernetes_secret", _CONTEXT
-                    pos += len(line) + 1
-            for block in _K8S_JSON_DATA.finditer(doc):
-                for value in re.finditer(r":\s*\"([^\"]+)\"", block.group(1)):
-                    if not sp.placeholder(value.group(1)):
-                        s, e = block.start(1) + value.start(1), block.start(1) + value.end(1)
-                        yield offset + s, offset + e, "kubernetes_secret", _CONTEXT
-        offset += len(doc)
-    return
+    """Values under `data:` / `stringData:` in a manifest of `kind: Secret`, YAML or JSON."""
+    starts = [0, *(m.end() for m in re.finditer(r"(?m)^---[^\n]*\n", text)), len(text)]
+    for start, end in zip(starts, starts[1:]):
+        doc = text[start:end]
+        if not sp.K8S_SECRET.search(doc):
+            continue
+        for block in sp.K8S_DATA.finditer(doc):
+            pos = start + block.end()
+            for line in doc[block.end() :].split("\n"):
+                depth = len(line) - len(line.lstrip())
+                if line.strip() and depth <= len(block.group(1)):
+                    break
+                item = sp.K8S_ITEM.match(line)
+                if item and item.group("val") and item.group("val")[:1] not in "|>":
+                    s, e, value, _ = _unquoted(*item.span("val"), item.group("val"))
+                    if not sp.placeholder(value):
+                        yield pos + s, pos + e, "kubernetes_secret", _CONTEXT
+                elif line.strip() and not item:  # a line of a block scalar
+                    yield pos + depth, pos + len(line), "kubernetes_secret", _CONTEXT
+                pos += len(line) + 1
+        for block in sp.K8S_JSON_DATA.finditer(doc):
+            for value in re.finditer(r":\s*\"([^\"]+)\"", block.group(1)):
+                if not sp.placeholder(value.group(1)):
+                    s = start + block.start(1)
+                    yield s + value.start(1), s + value.end(1), "kubernetes_secret", _CONTEXT
 
 
 def _prose(text: str) -> Iterator[Finding]:
     """After a secret's noun, up to eight words on the same line: a verb (`is`, `:`, `->`,
-    `to`) opens the value slot; the first word there is judged, and so is a word right after
-    the noun; other words in between must look machine-made to count."""
+    `to`) opens the value slot and the first word there is judged, as is a word right after
+    the noun; other words in between count only when they look machine-made."""
     for m in sp.SECRET_NOUN.finditer(text):
-        kw = m.group("kw")
-        before = text[m.start() - 1 : m.start()]
-        if "_" in kw or before in (".", "$", "-") or text[m.end() : m.end() + 1] not in " \t:":
+        kw = m.group("kw").lower()
+        if (
+            "_" in kw
+            or text[m.start() - 1 : m.start()] in (".", "$", "-")
+            or text[m.end() : m.end() + 1] not in " \t:"
+        ):
             continue  # `password=`, `"password":`, `username:password@`: not prose
-        password = kw.lower().startswith("p")
-        needs_verb = kw.lower() in ("pass", "passes")  # "pass the token on" is a verb
+        password, needs_verb = kw.startswith("p"), kw in ("pass", "passes")  # "pass it on"
         line = text[m.end() : m.end() + 160].split("\n", 1)[0]
         verb = False
         for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
             token = word.group()
-            if i >= 8 or sp.PROSE_VETO.fullmatch(token):
-                break
-            if token.lower().rstrip(":") in sp.PROSE_VERBS or token.lower() in sp.PROSE_VERBS:
+            value = token.rstrip(".,:;?")
+            if (
+                i >= 8
+                or sp.PROSE_VETO.fullmatch(token)
+                or "=" in token
+                or token[:1] in "@<>|&/%{}$#\\"
+            ):
+                break  # a hash or a name is described, or this is code, a URL, markup
+            if token.lower().rstrip(":") in sp.PROSE_VERBS or token in sp.PROSE_VERBS:
                 verb = True
                 continue
             if token.lower() in sp.PROSE_FILLERS:
                 continue
-            value = token.rstrip(".,:;?")
-            if "=" in token or token[:1] in "@<>|&/%{}$#\\":
-                break  # code, a URL, markup
             if token.endswith(":") and not verb and value.isalpha():
                 verb = True  # "the API key for the bot: X"
                 continue
             follows = line[word.start() + len(value) : word.start() + len(value) + 1]
-            if sp.CODE.search(value) or follows in ("(", "[", "|"):
-                break
-            if needs_verb and not verb:
+            if sp.CODE.search(value) or follows in ("(", "[", "|") or (needs_verb and not verb):
                 break
             if verb or i == 0:
-                strict = not verb
                 if password and sp.plausible_password(value):
-                    yield from _prose_finding(m, word.start(), value, "password")
+                    yield _prose_finding(m.end() + word.start(), value, "password")
                 elif sp.looks_random(value, 16, allow_hex=verb and not password):
-                    yield from _prose_finding(m, word.start(), value, "secret")
-                elif strict:
+                    yield _prose_finding(m.end() + word.start(), value, "secret")
+                elif not verb:
                     continue
                 break
             if sp.looks_random(value, 20):
-                yield from _prose_finding(m, word.start(), value, "secret")
+                yield _prose_finding(m.end() + word.start(), value, "secret")
                 break
 
 
-def _prose_finding(m: re.Match[str], offset: int, value: str, kind: str) -> Iterator[Finding]:
-    s = m.end() + offset
-    if re.fullmatch(r"[A-Za-z0-9/+]{40}", value) and kind == "secret":
+def _prose_finding(start: int, value: str, kind: str) -> Finding:
+    if kind == "secret" and re.fullmatch(r"[A-Za-z0-9/+]{40}", value):
         kind = "aws_secret_key"  # the one common 40-character base64 secret
-    yield s, s + len(value), kind, _PROSE
+    return start, start + len(value), kind, _PROSE
 
 
 def _findings(view: _View) -> list[Finding]:
@@ -293,23 +267,22 @@ def _findings(view: _View) -> list[Finding]:
 
 
 def _apply(text: str, view: _View, found: list[Finding]) -> Redacted:
-    spans = sorted((*view.span(s, e), prio, kind) for s, e, kind, prio in found)
-    merged: list[list] = []
-    for start, end, prio, kind in spans:
+    """Replace the original span of every finding; overlapping ones merge into one."""
+    merged: list[list] = []  # [start, end, priority, kind]
+    for start, end, prio, kind in sorted((*view.span(s, e), p, k) for s, e, k, p in found):
         if merged and start < merged[-1][1]:
             last = merged[-1]
             last[1] = max(last[1], end)
             if prio < last[2]:
-                last[2], last[3] = prio, kind
+                last[2:] = [prio, kind]
         else:
             merged.append([start, end, prio, kind])
-    pieces, last_end = [], 0
+    pieces, done = [], 0
     for start, end, _, kind in merged:
-        pieces += [text[last_end:start], f"[REDACTED:{kind}]"]
-        last_end = end
-    pieces.append(text[last_end:])
-    kinds = tuple(dict.fromkeys(m[3] for m in merged))
-    return Redacted(text="".join(pieces), count=len(merged), kinds=kinds)
+        pieces += [text[done:start], f"[REDACTED:{kind}]"]
+        done = end
+    pieces.append(text[done:])
+    return Redacted("".join(pieces), len(merged), tuple(dict.fromkeys(m[3] for m in merged)))
 
 
 def redact(text: str) -> Redacted:
@@ -319,22 +292,16 @@ def redact(text: str) -> Redacted:
     return _apply(text, view, found) if found else Redacted(text, 0, ())
 
 
-_NAME_TOKEN = re.compile(r"[\w+/=.~\-]{16,}")
-
-
 def redact_name(value: str) -> Redacted:
-    """Like `redact`, for a short name (a tag, key, project or agent name): there a
-    random-looking token is itself a credential, with no keyword needed around it.
-    Hashes, UUIDs and word-made names pass."""
+    """`redact` for a short name (a tag, key, project or agent name). There a random-looking
+    token is a credential with no keyword around it: a run of 16+ characters, or a piece of
+    one between `-`, `_` or `.`. Hashes, UUIDs and names made of words pass."""
     view = _normalised(value)
     found = _findings(view)
-    for m in _NAME_TOKEN.finditer(view.text):
-        pieces = [(m.start(), m.group())]
-        if not sp.looks_random(m.group(), 16):
-            pieces = [
-                (m.start() + p.start(), p.group()) for p in re.finditer(r"[^_.~\-]{16,}", m.group())
-            ]
-        for start, piece in pieces:
-            if sp.looks_random(piece, 16):
-                found.append((start, start + len(piece), "secret", _PROSE))
+    for m in re.finditer(r"[\w+/=.~\-]{16,}", view.text):
+        pieces = [m] if sp.looks_random(m.group()) else re.finditer(r"[^_.~\-]{16,}", m.group())
+        for p in pieces:
+            start = m.start() + (0 if p is m else p.start())
+            if sp.looks_random(p.group()):
+                found.append((start, start + len(p.group()), "secret", _PROSE))
     return _apply(value, view, found) if found else Redacted(value, 0, ())

@@ -73,65 +73,28 @@ TOKENS: list[tuple[str, str]] = [
 ]
 
 # A secret-bearing name splits into parts (snake, kebab, dotted, camel). Password-like parts
-# make a `password`; these make a `secret`:
-_PW_PARTS = {"password", "passwd", "pwd", "pass", "passphrase", "pw", "passwort", "pword"}
-_SECRET_PARTS = {
-    "secret",
-    "token",
-    "apikey",
-    "credential",
-    "credentials",
-    "authtoken",
-    "accesstoken",
-    "refreshtoken",
-    "sessiontoken",
-    "secretkey",
-    "privatekey",
-    "accesskey",
-    "clientsecret",
-}
-# ... and so does `<one of these> key`
-_KEY_OWNERS = {
-    "api",
-    "access",
-    "secret",
-    "private",
-    "account",
-    "signing",
-    "encryption",
-    "master",
-    "client",
-    "subscription",
-    "license",
-    "app",
-    "admin",
-    "auth",
-    "session",
-    "bot",
-    "webhook",
-    "deploy",
-    "consumer",
-    "storage",
-    "functions",
-    "service",
-    "write",
-    "read",
-}
+# make a `password`, these a `secret`, and so does `<owner> key`.
+_PW_PARTS = set("password passwd pwd pass passphrase pw passwort pword".split())
+_SECRET_PARTS = set(
+    "secret token apikey credential credentials authtoken accesstoken refreshtoken sessiontoken"
+    " secretkey privatekey accesskey clientsecret".split()
+)
+_KEY_OWNERS = set(
+    "api access secret private account signing encryption master client subscription license"
+    " app admin auth session bot webhook deploy consumer storage functions service write read".split()
+)
 # A name ending in one of these describes a secret without holding one (`password_file`).
-_META_PARTS = {
-    "file", "path", "dir", "url", "uri", "endpoint", "name", "id", "ids", "type", "length",
-    "len", "min", "max", "size", "count", "policy", "env", "var", "field", "header", "prompt",
-    "regex", "pattern", "mode", "kind", "provider", "source", "format", "required", "enabled",
-    "enable", "timeout", "ttl", "expiry", "expires", "expiration", "limit", "rotation", "reset",
-    "validators", "validator", "hint", "label", "location", "store", "manager", "class",
-    "method", "scheme", "strategy", "version", "algorithm", "fingerprint", "prefix", "stdin",
-    "backend", "backends", "budget", "usage", "used", "cost", "window", "ref", "arn", "hash",
-    "salt", "rounds", "param", "parameter", "key", "keys", "secrets", "tokens", "help", "error",
-    "changed", "at", "by", "storage", "schema", "command", "cmd", "template", "placeholder",
-    "number", "num", "index", "idx", "pos", "offset", "str", "headers", "scores", "score",
-    "types", "query", "refresh", "names", "endpoints",
-}  # fmt: skip
-_NOT_SECRET_PARTS = {"public", "publishable", "pub", "sha", "md5", "checksum", "digest"}
+_META_PARTS = set(
+    "file path dir url uri endpoint endpoints name names id ids type types length len min max"
+    " size count policy env var field header headers prompt regex pattern mode kind provider"
+    " source format required enabled enable timeout ttl expiry expires expiration limit rotation"
+    " reset validators validator hint label location store manager class method scheme strategy"
+    " version algorithm fingerprint prefix stdin backend backends budget usage used cost window"
+    " ref arn hash salt rounds param parameter keys secrets tokens help error changed at by"
+    " schema command cmd template placeholder number num index idx pos offset str scores score"
+    " query refresh".split()
+)
+_NOT_SECRET_PARTS = set("public publishable pub sha md5 checksum digest".split())
 
 
 def _parts(name: str) -> list[str]:
@@ -156,21 +119,16 @@ def secret_name(name: str) -> str | None:
         return "password"
     if any(p in _SECRET_PARTS or p.endswith(("token", "secret", "apikey")) for p in parts):
         return "secret"
-    if parts[-1] == "auth" or "auth" in parts[:-1] and parts[-1] in {"key", "value", "string"}:
-        return "secret"
-    return None
+    return "secret" if parts[-1] == "auth" else None  # basic_auth, REDISCLI_AUTH
 
 
-_PLACEHOLDER_WORDS = {
-    "none", "null", "nil", "true", "false", "yes", "no", "on", "off", "undefined", "str",
-    "string", "bytes", "int", "bool", "secretstr", "optional", "required", "changeme",
-    "change_me", "change-me", "example", "sample", "dummy", "fake", "test", "testing", "mock",
-    "placeholder", "redacted", "secret", "password", "passwd", "token", "todo", "tbd", "hidden",
-    "masked", "foo", "bar", "baz", "foobar", "env", "default", "empty", "auto", "prompt",
-    "stdin", "n/a", "na", "omitted", "unset", "unknown", "bearer", "basic", "oauth", "oauth2",
-    "jwt", "apikey", "api_key", "api-key", "pass", "value", "pwd", "pw", "object", "float",
-    "dict", "list", "any", "callable",
-}  # fmt: skip
+_PLACEHOLDER_WORDS = set(
+    "none null nil true false yes no on off undefined str string bytes int bool secretstr"
+    " optional required changeme change_me change-me example sample dummy fake test testing mock"
+    " placeholder redacted secret password passwd token todo tbd hidden masked foo bar baz foobar"
+    " env default empty auto prompt stdin n/a na omitted unset unknown bearer basic oauth oauth2"
+    " jwt apikey api_key api-key pass value pwd pw object float dict list any callable".split()
+)
 _PLACEHOLDER = re.compile(
     r"(?i)^(?:[x*.#?_\-•/: ]{3,}|(?:your|my|the|some|insert|enter|replace|paste|put|add)[\w\-]*"
     r"|[\w\-]*(?:here|example|placeholder|changeme|redacted|dummy)"
@@ -256,14 +214,10 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
 
 def variable(v: str) -> bool:
     """An identifier that names a value rather than being one (`password=db_password`)."""
-    return bool(
-        IDENT.match(v)
-        and (
-            _NAMES_A_SECRET.search(v)
-            or re.fullmatch(r"_*[a-z]+(?:_+[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+", v)
-            or re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+", v)
-        )
-    )
+    return bool(IDENT.match(v)) and bool(_NAMES_A_SECRET.search(v) or _VARIABLE.fullmatch(v))
+
+
+_VARIABLE = re.compile(r"_*[a-z]+(?:_+[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Z][a-z]+(?:[A-Z][a-z]+)+")
 
 
 def words(v: str) -> bool:
@@ -272,8 +226,7 @@ def words(v: str) -> bool:
 
 
 def entropy(s: str) -> float:
-    counts = Counter(s)
-    return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
+    return -sum(c / len(s) * math.log2(c / len(s)) for c in Counter(s).values())
 
 
 def _text_blob(s: str) -> bytes | None:
@@ -412,3 +365,10 @@ def plausible_password(v: str) -> bool:
         r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[\w\-]+\.(?:py|js|ts|sh|md|txt|json|ya?ml|toml|env)",
         v,
     )
+
+
+# Kubernetes Secret manifests: the values under `data:` / `stringData:`.
+K8S_SECRET = re.compile(r"(?m)^\s*kind:\s*[\"']?Secret[\"']?\s*$|\"kind\"\s*:\s*\"Secret\"")
+K8S_DATA = re.compile(r"(?m)^([ \t]*)(?:data|stringData):[ \t]*\n")
+K8S_ITEM = re.compile(r"[ \t]+[\w.\-]+:[ \t]*(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s#]+)?")
+K8S_JSON_DATA = re.compile(r"\"(?:data|stringData)\"\s*:\s*\{([^{}]*)\}")
