@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from urllib.parse import unquote
 
 from amber import secret_patterns as sp
@@ -178,7 +179,7 @@ def _contexts(text: str) -> Iterator[Finding]:
 def _kubernetes_secrets(text: str) -> Iterator[Finding]:
     """Values under `data:` / `stringData:` in a manifest of `kind: Secret`, YAML or JSON."""
     starts = [0, *(m.end() for m in re.finditer(r"(?m)^---[^\n]*\n", text)), len(text)]
-    for start, end in zip(starts, starts[1:]):
+    for start, end in pairwise(starts):
         doc = text[start:end]
         if not sp.K8S_SECRET.search(doc):
             continue

@@ -72,19 +72,24 @@ TOKENS: list[tuple[str, str]] = [
     ("url_credentials", r"(?<=://)[^\s:/@\"'<>\[\]]*:(?P<v>[^\s/:\"'<>\[\],]+)(?=@[\w.\-\[\]]+)"),
 ]
 
+
+def _vocab(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # A secret-bearing name splits into parts (snake, kebab, dotted, camel). Password-like parts
 # make a `password`, these a `secret`, and so does `<owner> key`.
-_PW_PARTS = set("password passwd pwd pass passphrase pw passwort pword".split())
-_SECRET_PARTS = set(
+_PW_PARTS = _vocab("password passwd pwd pass passphrase pw passwort pword")
+_SECRET_PARTS = _vocab(
     "secret token apikey credential credentials authtoken accesstoken refreshtoken sessiontoken"
-    " secretkey privatekey accesskey clientsecret".split()
+    " secretkey privatekey accesskey clientsecret"
 )
-_KEY_OWNERS = set(
+_KEY_OWNERS = _vocab(
     "api access secret private account signing encryption master client subscription license"
-    " app admin auth session bot webhook deploy consumer storage functions service write read".split()
+    " app admin auth session bot webhook deploy consumer storage functions service write read"
 )
 # A name ending in one of these describes a secret without holding one (`password_file`).
-_META_PARTS = set(
+_META_PARTS = _vocab(
     "file path dir url uri endpoint endpoints name names id ids type types length len min max"
     " size count policy env var field header headers prompt regex pattern mode kind provider"
     " source format required enabled enable timeout ttl expiry expires expiration limit rotation"
@@ -92,9 +97,9 @@ _META_PARTS = set(
     " version algorithm fingerprint prefix stdin backend backends budget usage used cost window"
     " ref arn hash salt rounds param parameter keys secrets tokens help error changed at by"
     " schema command cmd template placeholder number num index idx pos offset str scores score"
-    " query refresh".split()
+    " query refresh"
 )
-_NOT_SECRET_PARTS = set("public publishable pub sha md5 checksum digest".split())
+_NOT_SECRET_PARTS = _vocab("public publishable pub sha md5 checksum digest")
 
 
 def _parts(name: str) -> list[str]:
@@ -122,12 +127,12 @@ def secret_name(name: str) -> str | None:
     return "secret" if parts[-1] == "auth" else None  # basic_auth, REDISCLI_AUTH
 
 
-_PLACEHOLDER_WORDS = set(
+_PLACEHOLDER_WORDS = _vocab(
     "none null nil true false yes no on off undefined str string bytes int bool secretstr"
     " optional required changeme change_me change-me example sample dummy fake test testing mock"
     " placeholder redacted secret password passwd token todo tbd hidden masked foo bar baz foobar"
     " env default empty auto prompt stdin n/a na omitted unset unknown bearer basic oauth oauth2"
-    " jwt apikey api_key api-key pass value pwd pw object float dict list any callable".split()
+    " jwt apikey api_key api-key pass value pwd pw object float dict list any callable"
 )
 _PLACEHOLDER = re.compile(
     r"(?i)^(?:[x*.#?_\-•/: ]{3,}|(?:your|my|the|some|insert|enter|replace|paste|put|add)[\w\-]*"
