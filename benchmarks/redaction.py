@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/redaction.py            # tables by kind and by form, targets
     .venv/bin/python benchmarks/redaction.py --json     # the same figures as one JSON document
+    .venv/bin/python benchmarks/redaction.py --seeds 20 # also: the same shapes, 20 other draws
 
 A secret counts as caught when something was redacted and no recognisable piece of it is left
 (zero-width and fullwidth tricks undone before looking); a look-alike counts as a false
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from amber.redact import redact  # noqa: E402
-from tests.secret_cases import LOOKALIKES, SECRETS, Case, caught, untouched  # noqa: E402
+from tests.secret_cases import LOOKALIKES, SECRETS, SEED, Case, build, caught, untouched  # noqa: E402
 
 RECALL_TARGET, FALSE_POSITIVE_TARGET = 0.95, 0.02
 
@@ -155,7 +156,16 @@ def table(result: dict[str, Any], others: dict[str, dict[str, Any]]) -> list[str
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--seeds", type=int, default=0, help="also score N other draws")
     args = parser.parse_args(argv)
+    draws = []
+    for seed in range(1, args.seeds + 1):
+        build(seed)  # refills SECRETS and LOOKALIKES in place
+        r = score(redact)
+        draws.append(
+            {"seed": seed, "recall": r["recall"], "false_positive_rate": r["false_positive_rate"]}
+        )
+    build(SEED)
     result = score(redact)
     rivals = detect_secrets_redactors()
     others = {name: score(fn) for name, fn in (rivals or {}).items()}
@@ -165,6 +175,7 @@ def main(argv: list[str]) -> int:
     }
     if args.json:
         doc = {"amber": result, "targets_met": met, "detect_secrets": others or None}
+        doc["other_draws"] = draws
         print(json.dumps(doc, indent=1))
         return 0 if all(met.values()) else 1
     print(
@@ -174,6 +185,14 @@ def main(argv: list[str]) -> int:
     print("\n".join(table(result, others)))
     if rivals is None:
         print("detect-secrets      not importable: no comparison (see this file's docstring)")
+    if draws:
+        recalls = [d["recall"] for d in draws]
+        rates = [d["false_positive_rate"] for d in draws]
+        print(
+            f"{len(draws)} other draws (seeds 1-{len(draws)}): recall mean "
+            f"{pct(sum(recalls) / len(draws))}, worst {pct(min(recalls))}; false positives mean "
+            f"{pct(sum(rates) / len(draws))}, worst {pct(max(rates))}"
+        )
     for case in result["missed"]:
         print(f"  missed  {case['kind']:20} {case['text']!r}")
     for case in result["altered"]:

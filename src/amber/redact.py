@@ -79,6 +79,17 @@ def _unquoted(s: int, e: int, value: str) -> tuple[int, int, str, str]:
 def _formats(text: str) -> Iterator[Finding]:
     for kind, pattern in _TOKENS:
         for m in pattern.finditer(text):
+            if kind == "aws_access_key":  # "AKIA... / wJalr...": the pair on one line
+                rest = text[m.end() : m.end() + 120].split("\n", 1)[0]
+                for pair in sp.AWS_PAIR.finditer(rest):
+                    if sp.looks_random(pair.group()):
+                        yield (
+                            m.end() + pair.start(),
+                            m.end() + pair.end(),
+                            "aws_secret_key",
+                            _FORMAT,
+                        )
+                        break
             value = unquote(m.group("v")) if "v" in pattern.groupindex else ""
             if value and (sp.placeholder(value) or re.search(r"\s", value)):
                 continue
@@ -112,41 +123,46 @@ def _wrapped_formats(view: str) -> Iterator[Finding]:
 
 
 def _assignments(text: str) -> Iterator[Finding]:
+    for m in sp.ENV_LINE.finditer(text):  # .env, shell, Dockerfile: the value runs to a blank
+        if kind := sp.secret_name(m.group("name")):
+            yield from _judged(text, m, kind, "env")
     for m in sp.ASSIGNMENT.finditer(text):
         kind = sp.secret_name(m.group("name"))
-        if kind is None or _EXPRESSION.match(text, m.end("val")):
-            continue
         sep, spaced = m.group("sep"), bool(m.group("before") or m.group("after"))
         line = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
-        opens = re.fullmatch(
-            r"(?:export[ \t]+|[ \t]*-[ \t]+)?" if sep == "=" else r"[ \t]*(?:-[ \t]+)?", line
-        )
-        style = "colon" if sep == ":" else "code" if spaced else "env" if opens else "kwarg"
-        # NAME=value opening a line (.env, shell), `key: value` in YAML: the value runs to a blank
-        yield from _judged(text, m, kind, style, bool(opens) and style in ("env", "colon"))
+        if kind is None or _EXPRESSION.match(text, m.end("val")):
+            continue
+        if sep == ":" and re.fullmatch(r"[ \t]*(?:-[ \t]+)?", line):
+            yield from _judged(text, m, kind, "colon", to_blank=True)  # a YAML key
+        else:
+            yield from _judged(
+                text, m, kind, "colon" if sep == ":" else "code" if spaced else "kwarg"
+            )
     for m in sp.FLAG.finditer(text):
         if kind := sp.secret_name(m.group("name")):
-            yield from _judged(text, m, kind, "kwarg" if m.group("sep") == "=" else "flag", False)
+            yield from _judged(text, m, kind, "kwarg" if m.group("sep") == "=" else "flag")
     for m in sp.XML_ELEMENT.finditer(text):
         if kind := sp.secret_name(m.group("name")):
-            yield from _judged(text, m, kind, "xml", False)
+            yield from _judged(text, m, kind, "xml")
 
 
 def _judged(
-    text: str, m: re.Match[str], kind: str, style: str, to_blank: bool
+    text: str, m: re.Match[str], kind: str, style: str, to_blank: bool = False
 ) -> Iterator[Finding]:
     s, e, value, quote = _unquoted(*m.span("val"), m.group("val"))
-    if not quote and value[:1] in "\"'`":
+    if not quote and value[:1] in "\"'`" and style != "env":
         return  # an unclosed quote: a fragment of something else
     if not quote and to_blank:
         e = s + len(re.match(r"\S*", text[s:]).group().rstrip(","))
         value = text[s:e]
     if not quote and not value.endswith(("...", "\u2026")):
-        value = value.rstrip(".:")
+        value = value.rstrip(".:" if style != "env" else "")
         e = s + len(value)
     after = text[e + len(quote) : e + len(quote) + 80].split("\n", 1)[0]
-    if value[:1] not in ("", "-") and sp.assigned_secret(
-        value, kind, quoted=quote, style=style, after=after
+    if (
+        value
+        and (quote or value[0] != "-")
+        and sp.assigned_secret(value, kind, quoted=quote, style=style, after=after)
     ):
         yield s, e, "password" if kind == "password" else "secret", _ASSIGNED
 
@@ -216,18 +232,16 @@ def _prose(text: str) -> Iterator[Finding]:
             or text[m.end() : m.end() + 1] not in " \t:"
         ):
             continue  # `password=`, `"password":`, `username:password@`: not prose
-        password, needs_verb = kw.startswith("p"), kw in ("pass", "passes")  # "pass it on"
+        password, needs_verb = kw.startswith(("p", "cred")), kw in ("pass", "passes")
+        before = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
+        hashy = sp.HASH_WORDS.search(before) is not None  # "the commit that rotated the key is"
         line = text[m.end() : m.end() + 160].split("\n", 1)[0]
         verb = False
         for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
             token = word.group()
             value = token.rstrip(".,:;?")
-            if (
-                i >= 8
-                or sp.PROSE_VETO.fullmatch(token)
-                or "=" in token
-                or token[:1] in "@<>|&/%{}$#\\"
-            ):
+            markup = "=" in token or token[:1] in "@<>|&/%{}$#\\"
+            if i >= 8 or sp.PROSE_VETO.fullmatch(token) or markup and not sp.looks_random(value):
                 break  # a hash or a name is described, or this is code, a URL, markup
             if token.lower().rstrip(":") in sp.PROSE_VERBS or token in sp.PROSE_VERBS:
                 verb = True
@@ -243,7 +257,7 @@ def _prose(text: str) -> Iterator[Finding]:
             if verb or i == 0:
                 if password and sp.plausible_password(value):
                     yield _prose_finding(m.end() + word.start(), value, "password")
-                elif sp.looks_random(value, 16, allow_hex=verb and not password):
+                elif sp.looks_random(value, 16, allow_hex=verb and not password and not hashy):
                     yield _prose_finding(m.end() + word.start(), value, "secret")
                 elif not verb:
                     continue

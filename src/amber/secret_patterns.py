@@ -135,15 +135,18 @@ _PLACEHOLDER_WORDS = _vocab(
     " jwt apikey api_key api-key pass value pwd pw object float dict list any callable"
 )
 _PLACEHOLDER = re.compile(
-    r"(?i)^(?:[x*.#?_\-•/: ]{3,}|(?:your|my|the|some|insert|enter|replace|paste|put|add)[\w\-]*"
+    r"(?i)^(?:[x*.#?_\-•/: ]{3,}"
+    r"|(?:your|my|the|some|insert|enter|replace|paste|put|add)[_\-][\w\-]*"
+    r"|(?:your|my)[a-z]*(?:key|token|secret|pass|pw)[a-z]*"
     r"|[\w\-]*(?:here|example|placeholder|changeme|redacted|dummy)"
     r"|(?:test|fake|dummy|example|sample|mock|demo|fixture|placeholder)[_\-.][\w\-.]*"
     r"|[+-]?(?:0x[0-9a-f]+|\d[\d_.,]*(?:e[+-]?\d+)?)|#[0-9a-f]{3,8})$"
-    r"|x{5,}|\*{3,}|\.\.\.|…|\\[sdwSDW]|\.[*+]|\[\^?[\w\\]+-[\w\\]"
+    r"|x{5,}|^\*{3,}|\*{3,}$|\.\.\.|…|\\[sdwSDW]|\.[*+]|\[\^?[\w\\]+-[\w\\]"
 )
 # Templating and references to where the value really lives: $VAR, ${VAR}, {{ x }}, %(x)s, ...
+_SHELL_VAR = re.compile(r"^\$\{?\w")  # literal inside single quotes
 _REFERENCE = re.compile(
-    r"^\$\{?\w|^\$\(|\{\{|\$\{|\{[\s.]*[A-Za-z_]|%\(\w+\)s|^%\w+%$|#\{|\[REDACTED:|^<[^>]*>?$"
+    r"^\$\(|\{\{|\$\{|\{[\s.]*[A-Za-z_]|%\(\w+\)s|^%\w+%$|#\{|\[REDACTED:|^<[^>]*>?$"
     r"|^\[[^\]]*\]$"
 )
 _YAML_REFERENCE = re.compile(r"^[!&*]\w")  # !vault, &anchor, *alias
@@ -151,7 +154,8 @@ _FILE_EXT = (
     r"\.(?:key|pem|crt|cer|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|toml|pub|gpg"
     r"|asc|der|kdbx|db|sqlite|sh|py)"
 )
-_ABSOLUTE = re.compile(r"^(?:~|\.{1,2})?/|^[A-Za-z]:\\|^\w[\w+.\-]*://")
+_URL = re.compile(r"^\w[\w+.\-]*://")
+_ABSOLUTE = re.compile(r"^(?:~|\.{1,2})?/|^[A-Za-z]:\\")
 _RELATIVE = re.compile(rf"^[\w.\-]+(?:/[\w.\-]+)+$|^[\w.\-]+{_FILE_EXT}$")
 CODE = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+(?:[^\w.]|$)|^[A-Za-z_][\w.]*[(\[]|^[(\[{]|[()]$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
@@ -162,18 +166,21 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def path_like(value: str) -> bool:
-    """A file path or URL (a relative path that is one random run is a key with slashes)."""
-    if _ABSOLUTE.match(value):
+    """A URL or a file path (a "path" that is one random run is base64 with slashes)."""
+    if _URL.match(value):
         return True
-    return bool(_RELATIVE.match(value)) and not looks_random(value.replace("/", ""), 16)
+    path = _ABSOLUTE.match(value) or _RELATIVE.match(value)
+    return bool(path) and not looks_random(value.replace("/", ""), 16)
 
 
-def placeholder(value: str, quoted: bool = False) -> bool:
-    """Documentation, templating or a reference to somewhere else, not a literal credential."""
+def placeholder(value: str, quote: str = "") -> bool:
+    """Documentation, templating or a reference to somewhere else, not a literal credential;
+    `quote` is the character the value was quoted with, if any."""
     v = value.strip().strip("\"'`")
     return (
         len(v) < 3
-        or (not quoted and _YAML_REFERENCE.match(v) is not None)
+        or (not quote and _YAML_REFERENCE.match(v) is not None)
+        or (quote != "'" and _SHELL_VAR.match(v) is not None)
         or v.lower() in _PLACEHOLDER_WORDS
         or bool(_PLACEHOLDER.search(v) or _REFERENCE.search(v))
         or len(set(v.lower())) == 1
@@ -192,21 +199,21 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     (`--name value`) or `xml`; `after`: the rest of the line after the value.
     """
     v = value
-    if placeholder(v, bool(quoted)) or path_like(v) or (quoted and re.search(r"\s", v)):
+    if placeholder(v, quoted) or path_like(v) or (quoted and re.search(r"\s", v)):
         return False
     if kind == "auth":
         return looks_random(v, 12, allow_hex=True) or basic_blob(v)
     if kind == "key":
         return looks_random(v, 16, allow_hex=True)
     alpha = v.isalpha()
-    if alpha and _NAMES_A_SECRET.search(v) or kind == "secret" and words(v):
+    if alpha and _NAMES_A_SECRET.search(v) and not looks_random(v) or kind == "secret" and words(v):
         return False
     if kind == "secret" and alpha and not looks_random(v, 16):
         return False  # tokens are machine-made; `token: write`, `"serverAuth"` are words
     if quoted and quoted != "`":
         return len(v) >= 4
-    # unquoted (or a `code` span): code, prose and types look like values here
-    if CODE.search(v) or _ENV_NAME.match(v) or variable(v):
+    # unquoted (or a `code` span): code, prose and types look like values here; not in .env
+    if _ENV_NAME.match(v) or style != "env" and (CODE.search(v) or variable(v)):
         return False
     if IDENT.match(v) and after[:1] in (",", ")", "]", "}", "|"):
         return False  # an argument, a type in a signature
@@ -219,7 +226,8 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
 
 def variable(v: str) -> bool:
     """An identifier that names a value rather than being one (`password=db_password`)."""
-    return bool(IDENT.match(v)) and bool(_NAMES_A_SECRET.search(v) or _VARIABLE.fullmatch(v))
+    named = _NAMES_A_SECRET.search(v) and not looks_random(v)  # `pW` in a token is chance
+    return bool(IDENT.match(v)) and bool(named or _VARIABLE.fullmatch(v))
 
 
 _VARIABLE = re.compile(r"_*[a-z]+(?:_+[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Z][a-z]+(?:[A-Z][a-z]+)+")
@@ -298,6 +306,10 @@ ASSIGNMENT = re.compile(
     r"(?P<ann>[ \t]*:[ \t]*[A-Za-z_][\w\[\], .|]*?[ \t]*(?==))?"
     rf"(?P<before>[ \t]*)(?P<sep>:=|=>|=(?!=)|:)(?P<after>[ \t]*){_VALUE}"
 )
+ENV_LINE = re.compile(
+    r"(?m)^(?:(?:export|ENV|ARG|set|setx)[ \t]+|Environment=\"?|[ \t]*-[ \t]+)?"
+    r"(?P<name>[A-Za-z_][\w.\-]*)=(?P<val>\"[^\"\n]*\"|'[^'\n]*'|\S+)"
+)
 FLAG = re.compile(
     rf"(?i)(?<![\w\-])--(?P<name>(?=[A-Za-z])[\w\-]*?{_KEYWORD}[\w\-]*)(?P<sep>=|[ \t]+){_VALUE}"
 )
@@ -328,12 +340,18 @@ COMMAND_LINE: list[str] = [
 # Judged by how the value looks (`credential_like`), as the context alone says too little:
 # config directives, a secret-named call given a literal, a secret-named string paired with one.
 LOOSE_CONTEXTS: list[str] = [
-    r"(?im)^[ \t]*(?:requirepass|masterauth|bindpw|rootpw|auth_pass)[ \t]+(?P<v>[^\s#]+)",
+    r"(?im)^[ \t]*(?:requirepass|masterauth|bindpw|rootpw|auth_pass)[ \t]+(?P<v>\S+)",
     r"(?i)\b(?:identified[ \t]+by|password)[ \t]+'(?P<v>[^'\n]+)'",  # SQL
     r"(?i)\b\w*(?:token|secret|passw(?:or)?d|api_?key|credential)\w*\([ \t]*"
     r"(?P<q>[\"'])(?P<v>[^\"'\n]+)(?P=q)[ \t]*[,)]",
     r"(?P<q>[\"'])(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))(?P=q)[ \t]*,[ \t]*"
     r"(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",
+    # requests' auth=("user", "password"), HTTPBasicAuth("user", "password")
+    r"\b(?:auth|\w*BasicAuth|\w*DigestAuth)[ \t]*[=(][ \t]*\(?[ \t]*(?P<q>[\"'])[^\"'\n]*(?P=q)"
+    r"[ \t]*,[ \t]*(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",
+    # a Markdown table row: | DB_PASSWORD | value |
+    r"(?m)^\|?[ \t]*`?(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))`?[ \t]*\|"
+    r"[ \t]*`?(?P<v>[^|`\s]+)`?[ \t]*\|",
 ]
 AUTH_HEADER = re.compile(
     r"(?i)\b(?:proxy-)?authori[sz]ation\b[\"']?\s*[:=]\s*[\"']?\s*"
@@ -345,13 +363,18 @@ BEARER = re.compile(r"\b[Bb]earer[ \t]+(?P<v>[\w.~+/\-]{16,}=*)")
 # A secret named in prose: "the staging password is X", "API key for the bot: X",
 # "the secret key wJalr...". The words after the noun are read one by one (see redact._prose).
 SECRET_NOUN = re.compile(
-    r"(?i)\b(?P<kw>pass(?:word|phrase)?s?|passwd|pwd|pw|credentials?"
+    r"(?i)\b(?P<kw>pass(?:word|phrase)?s?|passwd|pwd|pw|cred(?:ential)?s?"
     r"|(?:(?:api|access|secret|private|auth|bearer|bot|deploy|refresh|session|client|app)[ _\-]?)?"
     r"(?:tokens?|keys?|secrets?))\b"
 )
 PROSE_WORD = re.compile(r"[^\s`\"'(),;\[\]]+")
 PROSE_VERBS = {"is", "was", "are", "were", "be", "reads", "to", "as", ":", "=", "->", "=>", "|"}
 PROSE_FILLERS = {"now", "still", "just", "currently", "set", "literally", "actually", "then"}
+HASH_WORDS = re.compile(
+    r"(?i)\b(?:sha\d*|md5|hash(?:es)?|digest|checksum|commit|revision|fingerprint)\b"
+)
+# An AWS secret key has no prefix, but often follows its access key id on the same line.
+AWS_PAIR = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 PROSE_VETO = re.compile(
     r"(?i)(?:sha\w*|md5|hash\w*|digest|checksum|commit|fingerprint|id|uuid|guid|etag|length"
     r"|size|name|file|path|format|type|prefix|header|field|env|variable|example|ids)\W*"
