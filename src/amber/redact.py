@@ -79,22 +79,19 @@ def _unquoted(s: int, e: int, value: str) -> tuple[int, int, str, str]:
 def _formats(text: str) -> Iterator[Finding]:
     for kind, pattern in _TOKENS:
         for m in pattern.finditer(text):
-            if kind == "aws_access_key":  # "AKIA... / wJalr...": the pair on one line
-                rest = text[m.end() : m.end() + 120].split("\n", 1)[0]
-                for pair in sp.AWS_PAIR.finditer(rest):
-                    if sp.looks_random(pair.group()):
-                        yield (
-                            m.end() + pair.start(),
-                            m.end() + pair.end(),
-                            "aws_secret_key",
-                            _FORMAT,
-                        )
-                        break
             value = unquote(m.group("v")) if "v" in pattern.groupindex else ""
             if value and (sp.placeholder(value) or re.search(r"\s", value)):
                 continue
-            if kind != "private_key" or re.search(r"[A-Za-z0-9+/]{16}", m.group()):
-                yield (*m.span("v" if value else 0), kind, _FORMAT)
+            if kind == "private_key" and not re.search(r"[A-Za-z0-9+/]{16}", m.group()):
+                continue  # the BEGIN line alone, as in code that looks for keys
+            if sp.MASKED.search(m.group()):
+                continue  # ghp_xxxx..., AKIAXXXX...: documentation
+            yield (*m.span("v" if value else 0), kind, _FORMAT)
+            if kind == "aws_access_key":  # "AKIA... / wJalr...": the pair on one line
+                rest = text[m.end() : m.end() + 120].split("\n", 1)[0]
+                pair = next((p for p in sp.AWS_PAIR.finditer(rest) if sp.looks_random(p[0])), None)
+                if pair:
+                    yield m.end() + pair.start(), m.end() + pair.end(), "aws_secret_key", _FORMAT
 
 
 def _wrapped_formats(view: str) -> Iterator[Finding]:
@@ -115,7 +112,8 @@ def _wrapped_formats(view: str) -> Iterator[Finding]:
             if end - start == e - s:
                 continue  # no line break inside: the plain view has it
             head = view[start : view.index("\n", start)].rstrip("\\\r")
-            # a complete token that happens to end a line keeps the next line's first word
+            # a token already whole on its line takes the next line's word only if that word
+            # looks like more of it (digits, capitals), not like the prose that follows
             if pattern.fullmatch(head) is None or re.search(
                 r"\d|[A-Z].*[A-Z]", joined[s + len(head) : e]
             ):
@@ -183,7 +181,9 @@ def _contexts(text: str) -> Iterator[Finding]:
                 yield (*m.span("v"), "secret", _CONTEXT)
     for m in sp.AUTH_HEADER.finditer(text):
         value, basic = m.group("v"), m.group("scheme").lower() == "basic"
-        weak = sp.placeholder(value) or (not basic and not re.search(r"\d", value))
+        weak = sp.placeholder(value) or not (
+            sp.basic_blob(value) if basic else re.search(r"\d", value)
+        )
         if not weak or sp.looks_random(value, 16):
             yield (*m.span("v"), "basic_auth" if basic else "bearer_token", _CONTEXT)
     for m in sp.BEARER.finditer(text):

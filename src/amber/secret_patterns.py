@@ -143,6 +143,7 @@ _PLACEHOLDER = re.compile(
     r"|[+-]?(?:0x[0-9a-f]+|\d[\d_.,]*(?:e[+-]?\d+)?)|#[0-9a-f]{3,8})$"
     r"|x{5,}|^\*{3,}|\*{3,}$|\.\.\.|…|\\[sdwSDW]|\.[*+]|\[\^?[\w\\]+-[\w\\]"
 )
+MASKED = re.compile(r"(?i)x{6,}|\*{3,}|\.\.\.|\u2026")  # sk-xxxxxxxx, hf_***, ghp_...
 # Templating and references to where the value really lives: $VAR, ${VAR}, {{ x }}, %(x)s, ...
 _SHELL_VAR = re.compile(r"^\$\{?\w")  # literal inside single quotes
 _REFERENCE = re.compile(
