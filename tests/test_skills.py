@@ -1,23 +1,33 @@
-"""SKILL.md parsing, validation messages, the registry, and the shipped python-patterns skill."""
+"""SKILL.md parsing, validation messages, the registry and where it looks, skill folders that
+cannot hang or leak, sections, and the skills amber ships."""
 
 from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import amber
 from amber.errors import InvalidInput, NotFound
 from amber.redact import redact
+from amber.sections import find_section, opening, parse_sections, subtree
 from amber.skills import (
     MAX_BYTES,
+    PROJECT_SKILL_DIRS,
+    USER_SKILL_DIRS,
     Skill,
+    SkillCopy,
     SkillProblem,
     SkillRegistry,
+    SkillSource,
     default_skill_dirs,
     load_skill,
+    skill_files_stamp,
     validate_paths,
 )
 
@@ -271,15 +281,19 @@ def test_invalid_skill_does_not_stop_the_others(tmp_path: Path) -> None:
     assert isinstance(registry.get("alpha"), Skill)
 
 
-def test_duplicate_name_in_a_later_dir_is_a_problem_and_first_wins(tmp_path: Path) -> None:
+def test_duplicate_name_in_a_later_dir_is_shadowed_and_first_wins(tmp_path: Path) -> None:
     first = write_skill(tmp_path / "one", "demo", body="# First\n")
     second = write_skill(tmp_path / "two", "demo", body="# Second\n")
-    registry = SkillRegistry.load([tmp_path / "one", tmp_path / "two"])
+    sources = [SkillSource(tmp_path / "one", "project"), SkillSource(tmp_path / "two", "user")]
+    registry = SkillRegistry.load(sources)
     assert registry.get("demo").path == first
     assert registry.get("demo").headings == ["First"]
-    assert registry.problems == [
-        SkillProblem(second, None, f"skill 'demo' is already defined by {first}; ignored")
-    ]
+    assert registry.get("demo").origin == "project"
+    assert registry.problems == []  # a shadowed copy is normal, not a problem
+    assert registry.shadowed == {"demo": [SkillCopy(second, "user")]}
+    (listed,) = registry.listing()
+    assert (listed["name"], listed["origin"], listed["path"]) == ("demo", "project", str(first))
+    assert listed["shadowed"] == [{"path": str(second), "origin": "user"}]
 
 
 def test_same_dir_twice_is_loaded_once(tmp_path: Path) -> None:
@@ -325,18 +339,128 @@ def test_validate_paths_accepts_files_and_folders(tmp_path: Path) -> None:
     ]
 
 
-def test_default_skill_dirs(tmp_path: Path) -> None:
-    (tmp_path / "skills").mkdir()
-    extra = os.pathsep.join(["", str(tmp_path / "a"), " ", str(tmp_path / "b")])
-    assert default_skill_dirs(tmp_path, extra) == [
-        tmp_path / "skills",
-        tmp_path / "a",
-        tmp_path / "b",
+def test_default_skill_dirs_order_and_origins(tmp_path: Path) -> None:
+    project, home, own = tmp_path / "repo", tmp_path / "home", tmp_path / "own"
+    for folder in (
+        project / ".agents/skills",
+        project / ".claude/skills",
+        project / ".github/skills",
+        home / ".claude/skills",
+        home / ".codex/skills",
+        own,
+    ):
+        folder.mkdir(parents=True)
+    extra = os.pathsep.join(["", str(tmp_path / "a"), " ", "~/mine"])
+    assert default_skill_dirs(project, extra, home, own) == [
+        SkillSource(tmp_path / "a", "AMBER_SKILLS_PATH"),  # listed even though it is missing
+        SkillSource(home / "mine", "AMBER_SKILLS_PATH"),  # "~/" is the home given, not $HOME
+        SkillSource(project / ".claude/skills", "project"),
+        SkillSource(project / ".agents/skills", "project"),
+        SkillSource(project / ".github/skills", "project"),
+        SkillSource(home / ".claude/skills", "user"),
+        SkillSource(home / ".codex/skills", "user"),
+        SkillSource(own, "amber"),
     ]
-    assert default_skill_dirs(tmp_path / "a", None) == []
+    assert default_skill_dirs(None, None, None, None) == []
     package_root = Path(amber.__file__).resolve().parents[2]
-    assert default_skill_dirs(None, "") == [package_root / "skills"]
+    assert default_skill_dirs(None, "") == [SkillSource(package_root / "skills", "amber")]
     assert package_root / "skills" == ROOT / "skills"
+    assert PROJECT_SKILL_DIRS[:2] == (".claude/skills", ".agents/skills")
+    assert {".claude/skills", ".agents/skills", ".codex/skills"} <= set(USER_SKILL_DIRS)
+
+
+def test_the_first_folder_with_a_name_wins_across_hosts(tmp_path: Path) -> None:
+    project, home = tmp_path / "repo", tmp_path / "home"
+    agents = write_skill(project / ".agents/skills", "demo", body="# From agents\n")
+    claude = write_skill(project / ".claude/skills", "demo", body="# From claude\n")
+    user = write_skill(home / ".claude/skills", "demo", body="# From the user\n")
+    write_skill(home / ".claude/skills", "personal")
+    registry = SkillRegistry.load(default_skill_dirs(project, None, home, None))
+    assert registry.get("demo").path == claude
+    assert registry.get("personal").origin == "user"
+    assert registry.shadowed["demo"] == [SkillCopy(agents, "project"), SkillCopy(user, "user")]
+
+
+def test_host_folders_agree_with_amber_init() -> None:
+    """`amber init` installs into folders this registry reads (amber.hosts, when present)."""
+    hosts = pytest.importorskip("amber.hosts")
+    assert set(hosts.PROJECT_SKILL_FOLDERS) <= set(PROJECT_SKILL_DIRS)
+
+
+def returns_within(seconds: float, call: Callable[[], Any]) -> Any:
+    """call() in a daemon thread; fails (instead of hanging the suite) if it blocks."""
+    result: list[Any] = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still blocked after {seconds} s"
+    return result[0]
+
+
+def test_a_fifo_named_skill_md_is_refused_without_blocking(tmp_path: Path) -> None:
+    write_skill(tmp_path, "alpha")
+    fifo = tmp_path / "pipe" / "SKILL.md"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    registry = returns_within(3, lambda: SkillRegistry.load([tmp_path]))
+    assert list(registry.skills) == ["alpha"]
+    assert registry.problems == [SkillProblem(fifo, None, "is a FIFO, not a regular file; refused")]
+    skills, problems = returns_within(3, lambda: validate_paths([tmp_path / "pipe"]))
+    assert skills == [] and problems[0].message == "is a FIFO, not a regular file; refused"
+    assert returns_within(3, lambda: skill_files_stamp([tmp_path]))
+
+
+def test_a_symlink_to_stdin_is_refused_without_blocking(tmp_path: Path) -> None:
+    link = tmp_path / "stdin" / "SKILL.md"
+    link.parent.mkdir()
+    link.symlink_to("/dev/stdin")
+    registry = returns_within(3, lambda: SkillRegistry.load([tmp_path]))
+    (problem,) = registry.problems
+    assert problem.path == link and "outside its skill folder" in problem.message
+    assert problem.message.endswith("; refused")
+
+
+def test_a_symlink_leaving_the_skill_folder_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "notes.md"
+    secret.parent.mkdir()
+    secret.write_text(f"---\n{GOOD.format(folder='leak')}---\nprivate\n", encoding="utf-8")
+    link = tmp_path / "skills" / "leak" / "SKILL.md"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    registry = SkillRegistry.load([tmp_path / "skills"])
+    assert registry.skills == {}
+    target, folder = secret.resolve(), link.parent.resolve()
+    assert registry.problems == [
+        SkillProblem(
+            link, None, f"is a symlink to {target}, outside its skill folder {folder}; refused"
+        )
+    ]
+    with pytest.raises(InvalidInput, match="outside its skill folder"):
+        load_skill(link)
+
+
+def test_symlinks_that_stay_inside_are_followed(tmp_path: Path) -> None:
+    """A SKILL.md linking to a file in its own folder, and a linked skill folder (how people
+    share one skill between hosts), both load."""
+    real = tmp_path / "store" / "shared"
+    real.mkdir(parents=True)
+    (real / "v2.md").write_text(f"---\n{GOOD.format(folder='shared')}---\nbody\n")
+    (real / "SKILL.md").symlink_to("v2.md")
+    (tmp_path / "skills").mkdir()
+    (tmp_path / "skills" / "shared").symlink_to(real, target_is_directory=True)
+    registry = SkillRegistry.load([tmp_path / "skills"])
+    assert registry.problems == []
+    assert registry.get("shared").body == "body\n"
+
+
+def test_a_folder_named_skill_md_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "odd" / "SKILL.md").mkdir(parents=True)
+    registry = SkillRegistry.load([tmp_path])
+    assert registry.problems == [
+        SkillProblem(
+            tmp_path / "odd" / "SKILL.md", None, "is a folder, not a regular file; refused"
+        )
+    ]
 
 
 FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
@@ -346,12 +470,95 @@ def code_blocks(markdown: str) -> list[str]:
     return [match.group(2) for match in FENCE.finditer(markdown)]
 
 
-def test_redactor_finds_no_secret_in_the_skill_code_blocks() -> None:
-    blocks = code_blocks(PYTHON_PATTERNS.read_text(encoding="utf-8"))
-    assert len(blocks) >= 10
-    assert any("memory_manager.py auto --query" in block for block in blocks)
+@pytest.mark.parametrize("name", ["python-patterns", "python-testing", "git-workflow"])
+def test_redactor_finds_no_secret_in_the_skill_code_blocks(name: str) -> None:
+    blocks = code_blocks((ROOT / "skills" / name / "SKILL.md").read_text(encoding="utf-8"))
+    assert len(blocks) >= 5
+    assert any("memory_manager.py" in block for block in blocks)
     findings = {block[:60]: redact(block).kinds for block in blocks if redact(block).count}
     assert findings == {}
+
+
+@pytest.mark.parametrize("name", ["python-testing", "git-workflow"])
+def test_the_other_shipped_skills_have_many_sections(name: str) -> None:
+    skill = load_skill(ROOT / "skills" / name / "SKILL.md")
+    sections = [s for s in parse_sections(skill.body) if s.level and not s.is_empty()]
+    assert len(sections) >= 8
+    assert "amber integration" in skill.headings
+    assert "Use it when" in skill.description or "Use it" in skill.description
+
+
+BODY = """Lead-in text.
+
+# Guide
+
+Intro under the title.
+
+## How to use this skill
+
+Read this first.
+
+## 1. Setup
+
+```bash
+# not a heading: a comment in a fenced block
+pip install thing
+```
+
+### Details ###
+
+More.
+
+## 2. Use
+
+~~~
+## still code
+~~~
+"""
+
+
+def test_sections_keep_code_blocks_whole_and_carry_their_paths() -> None:
+    sections = parse_sections(BODY)
+    titles = [s.title for s in sections]
+    assert titles == [
+        "",
+        "Guide",
+        "Guide › How to use this skill",
+        "Guide › 1. Setup",
+        "Guide › 1. Setup › Details",
+        "Guide › 2. Use",
+    ]
+    setup = sections[3]
+    assert "```bash\n# not a heading: a comment in a fenced block\npip install thing\n```" in (
+        setup.text
+    )
+    assert sections[5].body.strip() == "~~~\n## still code\n~~~"
+    assert [s.title for s in opening(sections)] == titles[:3]
+    assert [s.heading for s in subtree(sections, 3)] == ["1. Setup", "Details"]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("1. Setup", "1. Setup"),
+        ("setup", "1. Setup"),
+        ("1", "1. Setup"),
+        ("§2", "2. Use"),
+        ("2. use", "2. Use"),
+        ("Setup › Details", "Details"),
+        ("guide > 1. setup > details", "Details"),
+        ("Guide / 2", "2. Use"),
+        ("det", "Details"),
+        ("nothing like it", None),
+        ("", None),
+    ],
+)
+def test_find_section_is_tolerant_to_case_numbering_and_paths(
+    query: str, found: str | None
+) -> None:
+    sections = parse_sections(BODY)
+    index = find_section(sections, query)
+    assert (None if index is None else sections[index].heading) == found
 
 
 def test_code_block_check_would_catch_a_secret() -> None:

@@ -14,16 +14,41 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import ErrorDetails
 
 from amber.errors import InvalidInput, NotFound
+from amber.sections import headings as _headings
+from amber.skill_dirs import (
+    AMBER_SKILLS_DIR,
+    PROJECT_SKILL_DIRS,
+    SKILL_FILE,
+    USER_SKILL_DIRS,
+    SkillSource,
+    as_sources,
+    default_skill_dirs,
+    read_regular,
+    skill_files_stamp,
+)
 
-SKILL_FILE = "SKILL.md"
+__all__ = [  # the folder constants and default_skill_dirs are re-exported for callers
+    "AMBER_SKILLS_DIR",
+    "PROJECT_SKILL_DIRS",
+    "USER_SKILL_DIRS",
+    "Skill",
+    "SkillCopy",
+    "SkillProblem",
+    "SkillRegistry",
+    "SKILL_FILE",
+    "SkillSource",
+    "default_skill_dirs",
+    "load_skill",
+    "skill_files_stamp",
+    "validate_paths",
+]
+
 MAX_BYTES = 256 * 1024
 MAX_NAME = 64
 MAX_DESCRIPTION = 1024
 
 _NAME_CHARS = re.compile(r"[a-z0-9-]+")
 _TOOL = re.compile(r"[^\s,()]+(?:\([^)]*\))?")  # "Read", "Bash(git add:*)"
-_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*")
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,7 @@ class Skill(BaseModel):
     path: Path
     body: str
     headings: list[str] = Field(default_factory=list)
+    origin: str = ""  # which kind of folder it was found in: see `default_skill_dirs`
 
     def document(self) -> dict[str, Any]:
         """What `skills show` and the MCP tool `skill_get` return for the skill."""
@@ -57,6 +83,7 @@ class Skill(BaseModel):
             "name": self.name,
             "description": self.description,
             "path": str(self.path),
+            "origin": self.origin,
             "allowed_tools": self.allowed_tools,
             "headings": self.headings,
             "body": self.body,
@@ -129,23 +156,6 @@ def _field_problem(error: ErrorDetails) -> str:
     return f"{name}: {error['msg']}"
 
 
-def _headings(body: str) -> list[str]:
-    """ATX headings outside fenced code blocks, without their # markers."""
-    found: list[str] = []
-    fence = ""
-    for line in body.split("\n"):
-        marker = _FENCE.match(line)
-        if fence:  # inside a code block: only a bare fence as long as the opening one closes it
-            if marker and marker.group(1).startswith(fence) and not line[marker.end() :].strip():
-                fence = ""
-        elif marker:
-            fence = marker.group(1)
-        elif heading := _HEADING.fullmatch(line.rstrip("\r")):
-            text = re.sub(r"(?:^|[ \t]+)#+$", "", heading.group(2) or "").strip()
-            found.extend([text] if text else [])
-    return found
-
-
 def _load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The front matter's node tree (for key line numbers) and its Python value, in one pass."""
     loader = yaml.SafeLoader(text)  # may itself raise: it rejects non-printable characters
@@ -156,20 +166,15 @@ def _load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
-def _parse(path: Path) -> tuple[Skill | None, list[SkillProblem]]:
+def _parse(path: Path, origin: str = "") -> tuple[Skill | None, list[SkillProblem]]:
     """Read and validate one SKILL.md; either a skill or the problems that prevent it."""
 
     def fail(line: int | None, message: str) -> tuple[None, list[SkillProblem]]:
         return None, [SkillProblem(path, line, message)]
 
-    try:  # read one byte past the limit, never the whole of a huge file
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-        size = max(len(raw), path.stat().st_size) if len(raw) > MAX_BYTES else len(raw)
-    except OSError as exc:
-        return fail(None, f"cannot read: {exc.strerror or exc}")
-    if size > MAX_BYTES:
-        return fail(None, f"file is {size} bytes; the limit is {MAX_BYTES}")
+    raw = read_regular(path, MAX_BYTES)
+    if isinstance(raw, str):
+        return fail(None, raw)
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -224,7 +229,8 @@ def _parse(path: Path) -> tuple[Skill | None, list[SkillProblem]]:
         return None, problems
 
     body = "\n".join(lines[close + 1 :])
-    return Skill(**front.model_dump(), path=path, body=body, headings=_headings(body)), []
+    fields = front.model_dump()
+    return Skill(**fields, path=path, body=body, headings=_headings(body), origin=origin), []
 
 
 def load_skill(path: Path) -> Skill:
@@ -238,17 +244,29 @@ def load_skill(path: Path) -> Skill:
     return skill
 
 
+@dataclass(frozen=True)
+class SkillCopy:
+    """A copy of a skill that an earlier folder's skill of the same name shadows."""
+
+    path: Path
+    origin: str
+
+
 def _skill_files(path: Path) -> list[Path]:
-    if path.is_file() or (path / SKILL_FILE).is_file():
-        return [path if path.is_file() else path / SKILL_FILE]
+    """A file as given; a skill folder's SKILL.md (whatever kind of file it is, so that a
+    FIFO is reported, not skipped); else the SKILL.md of each subfolder."""
+    if not path.is_dir():
+        return [path]
+    if os.path.lexists(path / SKILL_FILE):
+        return [path / SKILL_FILE]
     return sorted(path.glob(f"*/{SKILL_FILE}"))
 
 
-def validate_paths(paths: Iterable[Path]) -> tuple[list[Skill], list[SkillProblem]]:
+def validate_paths(paths: Iterable[Path | SkillSource]) -> tuple[list[Skill], list[SkillProblem]]:
     """Check SKILL.md files, skill folders or folders of skill folders (`amber skills validate`)."""
     skills: list[Skill] = []
     problems: list[SkillProblem] = []
-    for path in paths:
+    for path, origin in as_sources(paths):
         if not path.exists():
             problems.append(SkillProblem(path, None, "no such file or directory"))
             continue
@@ -261,7 +279,7 @@ def validate_paths(paths: Iterable[Path]) -> tuple[list[Skill], list[SkillProble
                     SkillProblem(file, None, f"a skill file must be named {SKILL_FILE}")
                 )
                 continue
-            skill, found = _parse(file)
+            skill, found = _parse(file, origin)
             skills.extend([skill] if skill is not None else [])
             problems.extend(found)
     return skills, problems
@@ -269,32 +287,38 @@ def validate_paths(paths: Iterable[Path]) -> tuple[list[Skill], list[SkillProble
 
 @dataclass
 class SkillRegistry:
-    """Valid skills by name, and the problems of those that could not be loaded."""
+    """Valid skills by name (each knows its origin), the copies they shadow, and the problems
+    of those that could not be loaded."""
 
     skills: dict[str, Skill] = field(default_factory=dict)
     problems: list[SkillProblem] = field(default_factory=list)
+    shadowed: dict[str, list[SkillCopy]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, dirs: Iterable[Path]) -> SkillRegistry:
-        """Load `<dir>/*/SKILL.md` for each dir; for a name defined twice the first one wins."""
+    def load(cls, dirs: Iterable[Path | SkillSource]) -> SkillRegistry:
+        """Load `<dir>/*/SKILL.md` for each dir in order; for a name defined twice the first
+        one wins and the later copies are recorded as shadowed. A folder named twice (or
+        through a symlink) is read once; a missing folder is a problem only when it was
+        named explicitly (AMBER_SKILLS_PATH or a path)."""
         registry = cls()
         seen: set[Path] = set()
-        for folder in dirs:
+        for folder, origin in as_sources(dirs):
             if folder.resolve() in seen:
                 continue
             seen.add(folder.resolve())
             if not folder.is_dir():
-                registry.problems.append(SkillProblem(folder, None, "skill folder does not exist"))
+                if origin in ("AMBER_SKILLS_PATH", "path"):
+                    problem = SkillProblem(folder, None, "skill folder does not exist")
+                    registry.problems.append(problem)
                 continue
             for file in sorted(folder.glob(f"*/{SKILL_FILE}")):
-                skill, problems = _parse(file)
+                skill, problems = _parse(file, origin)
                 registry.problems.extend(problems)
                 if skill is None:
                     continue
-                first = registry.skills.get(skill.name)
-                if first is not None:
-                    message = f"skill {skill.name!r} is already defined by {first.path}; ignored"
-                    registry.problems.append(SkillProblem(file, None, message))
+                if skill.name in registry.skills:
+                    copies = registry.shadowed.setdefault(skill.name, [])
+                    copies.append(SkillCopy(file, origin))
                     continue
                 registry.skills[skill.name] = skill
         return registry
@@ -309,27 +333,18 @@ class SkillRegistry:
             raise NotFound(f"no skill named {name!r}", hint=f"available skills: {available}")
         return skill
 
-
-def skill_files_stamp(dirs: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
-    """Path, mtime and size of every SKILL.md that `SkillRegistry.load` would read: when this is
-    unchanged, a loaded registry (and the router built on it) is still current."""
-    stamp = []
-    for folder in dirs:
-        for file in sorted(folder.glob(f"*/{SKILL_FILE}")) if folder.is_dir() else []:
-            info = file.stat()
-            stamp.append((str(file), info.st_mtime_ns, info.st_size))
-    return (*((str(d), -1, -1) for d in dirs), *stamp)
-
-
-def default_skill_dirs(project_root: Path | None, extra: str | None) -> list[Path]:
-    """The repository's skills/ folder (when it exists) plus the os.pathsep-separated `extra`.
-
-    `project_root` is the checkout to look in; None means the one this package is installed
-    from (src/amber/skills.py -> <root>/skills). `extra` is the AMBER_SKILLS_PATH value.
-    """
-    root = project_root if project_root is not None else Path(__file__).resolve().parents[2]
-    dirs = [root / "skills"] if (root / "skills").is_dir() else []
-    for entry in (extra or "").split(os.pathsep):
-        if entry.strip():
-            dirs.append(Path(entry.strip()).expanduser())
-    return dirs
+    def listing(self) -> list[dict[str, Any]]:
+        """What `skills list` shows per skill: where it came from and which copies it hides."""
+        return [
+            {
+                "name": s.name,
+                "description": s.description,
+                "path": str(s.path),
+                "origin": s.origin,
+                "allowed_tools": s.allowed_tools,
+                "shadowed": [
+                    {"path": str(c.path), "origin": c.origin} for c in self.shadowed.get(name, [])
+                ],
+            }
+            for name, s in sorted(self.skills.items())
+        ]

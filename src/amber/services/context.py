@@ -9,32 +9,42 @@ from amber.layout import Filters
 from amber.services.catalog import fill_pending
 from amber.services.memory import MemoryService
 from amber.services.recall import auto
-from amber.services.router import FEEDBACK_TAG, SkillRouter, learned_outcomes
+from amber.services.router import FEEDBACK_TAG, RouteCounter, SkillRouter, learned_outcomes
+from amber.services.skill_context import fit_instructions, skill_context
 from amber.skills import Skill, SkillRegistry
 
+__all__ = ["agent_auto", "bundle", "fit_instructions", "routed_skill"]
 
-def routed_skill(router: SkillRouter, memory: MemoryService, task: str) -> dict[str, Any]:
-    """The route for a task as a JSON-ready dict, with what past outcomes taught the router."""
+
+def routed_skill(
+    router: SkillRouter, memory: MemoryService, task: str, counter: RouteCounter | None = None
+) -> dict[str, Any]:
+    """The route for a task as a JSON-ready dict, with what past outcomes taught the router.
+    The task is embedded once, by the memory service; when that failed the router does not
+    try again (dense evidence is skipped and `memory.degraded` already says why)."""
     outcomes = learned_outcomes(memory, task)
-    return router.route(task, outcomes, memory.embed_query(task)).as_dict()
+    vector = memory.embed_query(task)
+    route = router.route(task, outcomes, vector, embed_task=False).as_dict()
+    if counter is not None:
+        counter.add(route["name"])
+    return route
 
 
-def fit_instructions(body: str, budget: int) -> tuple[str, bool]:
-    """The skill body, cut at the last section heading that fits the token budget."""
-    if textops.estimate_tokens(body) <= budget:
-        return body, False
-    kept: list[str] = []
-    section: list[str] = []
-    for line in body.splitlines():
-        if line.startswith("#") and section:
-            if textops.estimate_tokens("\n".join(kept + section)) > budget:
-                break
-            kept.extend(section)
-            section = []
-        section.append(line)
-    if not kept:
-        return body[: budget * 4], True
-    return "\n".join(kept), True
+def routed_context(
+    router: SkillRouter,
+    memory: MemoryService,
+    skill: Skill,
+    task: str,
+    budget: int,
+    full: bool = False,
+) -> dict[str, Any]:
+    """`skill_context` for a routed skill, with the router's embedder and vector cache and the
+    task vector the memory service already computed (none when its embedder failed)."""
+    embedder = router.embedder if memory.embedder is not None else None
+    vector = memory.embed_query(task) if embedder is not None else None
+    return skill_context(
+        skill, task, embedder, router.encoder, budget, vector, full, router.vectors
+    )
 
 
 def bundle(
@@ -47,10 +57,15 @@ def bundle(
     top_k: int,
     memory_budget: int,
     total_budget: int,
+    full: bool = False,
+    counter: RouteCounter | None = None,
 ) -> dict[str, Any]:
-    """Skill + auto result + one assembled context string within `total_budget` tokens."""
+    """Skill + auto result + one assembled context string within `total_budget` tokens: the
+    skill's front matter, opening guidance and the sections that bear on the task (the whole
+    skill with `full`), then the memories. `skill_context` says which sections were included
+    and which were left out."""
     filters.exclude_tags = [*filters.exclude_tags, FEEDBACK_TAG]
-    route = routed_skill(router, memory, task)
+    route = routed_skill(router, memory, task, counter)
     result = auto(memory, task, filters, top_k, memory_budget, project)
     skill: Skill | None = registry.get(route["name"]) if route["name"] else None
     parts = []
@@ -64,9 +79,11 @@ def bundle(
         ]
         parts.append("## What earlier agents decided\n\n" + "\n".join(lines))
     used = textops.estimate_tokens("\n\n".join(parts))
+    shown: dict[str, Any] | None = None
     if skill is not None:
-        body, truncated = fit_instructions(skill.body, max(total_budget - used, 0))
-        parts.insert(0, f"# Skill: {skill.name}\n\n{body}")
+        shown = routed_context(router, memory, skill, task, max(total_budget - used, 0), full)
+        parts.insert(0, shown.pop("text"))
+        truncated = shown["truncated"]
     context = "\n\n".join(parts)
     return {
         "task": task,
@@ -76,6 +93,7 @@ def bundle(
         "context": context,
         "context_tokens": textops.estimate_tokens(context),
         "instructions_truncated": truncated,
+        "skill_context": shown,
     }
 
 
@@ -90,12 +108,13 @@ def agent_auto(
     top_k: int,
     budget_tokens: int,
     project: str,
+    counter: RouteCounter | None = None,
 ) -> dict[str, Any]:
     """What an agent gets before a task (CLI `auto` and MCP `memory_auto`): cache or memories,
     the routed skill, what was degraded; then some pending vectors are filled in."""
     filters.exclude_tags = [*filters.exclude_tags, FEEDBACK_TAG]
     doc = auto(memory, query, filters, top_k, budget_tokens, project)
-    route = routed_skill(router, memory, query)
+    route = routed_skill(router, memory, query, counter)
     skill = {k: route[k] for k in ("name", "confidence")} if route["name"] else None
     doc.update(project=project or None, skill=skill, degraded=memory.degraded)
     fill_pending(memory, limit=PENDING_PER_CALL)

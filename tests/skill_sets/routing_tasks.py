@@ -1,0 +1,277 @@
+"""A labelled routing set over the skills in tests/skill_sets/routing plus amber's shipped
+python-patterns, python-testing and git-workflow: tasks an agent might be given, each with the
+skill it belongs to, or None when no skill fits. Neighbours that are easy to confuse are
+covered on purpose (python-patterns against python-testing, python-asyncio, django-web and
+python-packaging; git-workflow against code-review; react-frontend against css-styling and
+web-accessibility; docker-containers against kubernetes-ops; ...).
+
+`split(tasks)` halves the set by alternating position (the tasks of a label are listed
+together, so both halves hold every skill and the no-skill tasks): the routing constants are
+fitted on the first half only and reported on the second (benchmarks/routing.py).
+"""
+
+ROUTING_TASKS: list[tuple[str, str | None]] = [
+    # python-patterns
+    ("should the new internal service use FastAPI or Flask", "python-patterns"),
+    ("lay out the package structure for a new Python backend", "python-patterns"),
+    ("where should business logic go in our Flask app, views or services", "python-patterns"),
+    ("pick a background job library for a Python web service", "python-patterns"),
+    ("add Pydantic request models to our endpoints", "python-patterns"),
+    ("design domain exceptions and map them to HTTP errors in a Python API", "python-patterns"),
+    ("review the structure of this Python backend for anti-patterns", "python-patterns"),
+    # python-testing
+    ("write pytest fixtures for a temporary database", "python-testing"),
+    ("this pytest test is flaky on CI, find out why", "python-testing"),
+    ("mock an external HTTP API in Python unit tests", "python-testing"),
+    ("parametrize a pytest test over many inputs", "python-testing"),
+    ("our pytest suite is slow, speed it up with xdist", "python-testing"),
+    ("raise branch coverage of the parser module with pytest-cov", "python-testing"),
+    ("write property-based tests with Hypothesis for the serializer", "python-testing"),
+    # git-workflow
+    ("write a good commit message for this change", "git-workflow"),
+    ("rebase my branch onto main and fix the conflicts", "git-workflow"),
+    ("undo the last commit but keep the changes", "git-workflow"),
+    ("find the commit that introduced this bug with git bisect", "git-workflow"),
+    ("tag a release and push the tag", "git-workflow"),
+    ("I accidentally committed a password to the repository", "git-workflow"),
+    ("choose a branching strategy for the team", "git-workflow"),
+    # python-asyncio
+    ("my asyncio tasks never finish and the script hangs at exit", "python-asyncio"),
+    ("limit a Python script to 10 concurrent aiohttp requests", "python-asyncio"),
+    ("cancel pending coroutines cleanly when one of them fails", "python-asyncio"),
+    ("build a producer consumer pipeline with asyncio queues", "python-asyncio"),
+    ("asyncio.gather swallows exceptions, switch to TaskGroup", "python-asyncio"),
+    ("add a timeout around an awaited network call in asyncio", "python-asyncio"),
+    # django-web
+    ("add a field to a Django model and write the migration", "django-web"),
+    ("customise the Django admin list view for orders", "django-web"),
+    ("build a REST endpoint with a DRF viewset and serializer", "django-web"),
+    ("use a custom user model with email login in Django", "django-web"),
+    ("write a Django data migration that backfills a column", "django-web"),
+    ("validate a Django ModelForm with a custom clean method", "django-web"),
+    # react-frontend
+    ("my useEffect runs in an infinite loop", "react-frontend"),
+    ("add React Router with a not-found page", "react-frontend"),
+    ("share state between two distant React components", "react-frontend"),
+    ("fetch data in a React page with React Query", "react-frontend"),
+    ("write a Testing Library test for a dropdown component", "react-frontend"),
+    ("split the React bundle so the dashboard loads faster", "react-frontend"),
+    # postgres-sql
+    ("this Postgres query is slow, read the EXPLAIN ANALYZE", "postgres-sql"),
+    ("design tables for customers, orders and invoices", "postgres-sql"),
+    ("rank rows per customer with a window function", "postgres-sql"),
+    ("two transactions deadlock in Postgres", "postgres-sql"),
+    ("add a NOT NULL column to a big table without downtime", "postgres-sql"),
+    ("set up point-in-time recovery backups for PostgreSQL", "postgres-sql"),
+    # docker-containers
+    ("write a multi-stage Dockerfile for a Python app", "docker-containers"),
+    ("the Docker image is 2 GB, make it smaller", "docker-containers"),
+    ("set up docker compose with Postgres and Redis for local dev", "docker-containers"),
+    ("docker builds reinstall all dependencies every time", "docker-containers"),
+    ("run the container as a non-root user", "docker-containers"),
+    # kubernetes-ops
+    ("my pod is stuck in CrashLoopBackOff", "kubernetes-ops"),
+    ("write a Deployment and Service manifest for the API", "kubernetes-ops"),
+    ("configure readiness and liveness probes", "kubernetes-ops"),
+    ("roll back a bad deployment in the cluster", "kubernetes-ops"),
+    ("autoscale pods on CPU usage", "kubernetes-ops"),
+    ("package the service as a Helm chart", "kubernetes-ops"),
+    # ci-github-actions
+    ("create a GitHub Actions workflow that runs tests on every pull request", "ci-github-actions"),
+    ("cache pip dependencies in GitHub Actions", "ci-github-actions"),
+    ("run the CI job on a matrix of Python versions and operating systems", "ci-github-actions"),
+    ("deploy to AWS from GitHub Actions using OIDC instead of keys", "ci-github-actions"),
+    ("share one workflow between several repositories", "ci-github-actions"),
+    # terraform-iac
+    ("write a Terraform module for an S3 bucket with versioning", "terraform-iac"),
+    ("set up remote state with locking for Terraform", "terraform-iac"),
+    ("import an existing load balancer into Terraform", "terraform-iac"),
+    ("separate Terraform state for staging and production", "terraform-iac"),
+    ("terraform plan shows drift from manual console changes", "terraform-iac"),
+    # rust-systems
+    ("the borrow checker rejects my loop that mutates a vector", "rust-systems"),
+    ("design error types for a Rust library with thiserror", "rust-systems"),
+    ("set up a cargo workspace with two crates", "rust-systems"),
+    ("write a tokio TCP server", "rust-systems"),
+    ("call a C library from Rust safely", "rust-systems"),
+    # go-services
+    ("goroutines leak in my Go worker pool", "go-services"),
+    ("pass a context with a deadline through the Go HTTP handlers", "go-services"),
+    ("wrap and check errors with errors.Is in Go", "go-services"),
+    ("write table-driven tests for a Go package", "go-services"),
+    ("profile a Go service with pprof", "go-services"),
+    # typescript-node
+    ("set up a TypeScript Node project with ESM", "typescript-node"),
+    ("unhandled promise rejection crashes my Express server", "typescript-node"),
+    ("validate request bodies in a Fastify server with zod", "typescript-node"),
+    ("publish an npm package from a pnpm workspace", "typescript-node"),
+    ("test Express routes with supertest", "typescript-node"),
+    # data-pandas
+    ("merge two dataframes on customer id and find the unmatched rows", "data-pandas"),
+    ("clean missing values in a CSV with pandas", "data-pandas"),
+    ("group sales by month and region in pandas", "data-pandas"),
+    ("resample minute data to hourly averages", "data-pandas"),
+    ("df.apply is too slow on 10 million rows", "data-pandas"),
+    # ml-training
+    ("my PyTorch model overfits after a few epochs", "ml-training"),
+    ("write a training loop with a learning rate scheduler", "ml-training"),
+    ("CUDA out of memory during training", "ml-training"),
+    ("cross-validate a scikit-learn classifier", "ml-training"),
+    ("track experiments and hyperparameters with MLflow", "ml-training"),
+    # llm-apps
+    ("build a RAG chatbot over our documentation", "llm-apps"),
+    ("make the LLM return valid JSON every time", "llm-apps"),
+    ("chunk PDFs for embedding and vector search", "llm-apps"),
+    ("evaluate whether the new prompt gives better answers", "llm-apps"),
+    ("add tool calling to our assistant", "llm-apps"),
+    # security-review
+    ("review this login flow for security problems", "security-review"),
+    ("is this raw SQL string vulnerable to injection", "security-review"),
+    ("users can read other users' invoices by changing the id", "security-review"),
+    ("add CSRF protection and a content security policy", "security-review"),
+    ("threat model the new file upload feature", "security-review"),
+    # api-design
+    ("design the URLs and status codes for a new orders API", "api-design"),
+    ("should this API paginate with cursors or offsets", "api-design"),
+    ("plan a breaking change and version the public API", "api-design"),
+    ("make payment creation idempotent with an idempotency key", "api-design"),
+    ("define a consistent error response format for all endpoints", "api-design"),
+    # graphql-api
+    ("our GraphQL resolvers cause N+1 queries", "graphql-api"),
+    ("design a GraphQL schema for products and reviews", "graphql-api"),
+    ("add cursor pagination to a GraphQL connection", "graphql-api"),
+    ("limit GraphQL query depth and cost", "graphql-api"),
+    ("add a GraphQL subscription for new messages", "graphql-api"),
+    # observability
+    ("add structured JSON logging with request ids", "observability"),
+    ("expose Prometheus metrics for request latency", "observability"),
+    ("instrument the services with OpenTelemetry tracing", "observability"),
+    ("define an SLO and error budget for the checkout API", "observability"),
+    ("our alerts page people at night for nothing", "observability"),
+    # performance-profiling
+    ("profile this slow Python function and find the hot spot", "performance-profiling"),
+    ("the batch job's memory keeps growing until it is killed", "performance-profiling"),
+    ("generate a flame graph of the running process", "performance-profiling"),
+    ("benchmark two implementations and compare them fairly", "performance-profiling"),
+    ("the report takes ten minutes, make it faster", "performance-profiling"),
+    # bash-scripting
+    ("write a bash script that backs up a folder and cleans up temp files", "bash-scripting"),
+    ("my shell script breaks on file names with spaces", "bash-scripting"),
+    ("parse command line flags in a bash script with getopts", "bash-scripting"),
+    ("extract the third column of a log with awk and count values", "bash-scripting"),
+    ("shellcheck reports SC2086 everywhere", "bash-scripting"),
+    # linux-admin
+    ("write a systemd unit that restarts the app on failure", "linux-admin"),
+    ("the server disk is full, find what is using it", "linux-admin"),
+    ("disable SSH password logins on the server", "linux-admin"),
+    ("open port 443 in the firewall", "linux-admin"),
+    ("replace a cron job with a systemd timer", "linux-admin"),
+    # mobile-flutter
+    ("build a Flutter screen with a list and a detail page", "mobile-flutter"),
+    ("manage app state in Flutter with Riverpod", "mobile-flutter"),
+    ("call native Kotlin code from Flutter", "mobile-flutter"),
+    ("publish the Flutter app to Google Play", "mobile-flutter"),
+    # ios-swift
+    ("build a SwiftUI settings screen", "ios-swift"),
+    ("fetch JSON with URLSession and async await in Swift", "ios-swift"),
+    ("persist notes with SwiftData", "ios-swift"),
+    ("upload the iOS build to TestFlight", "ios-swift"),
+    # css-styling
+    ("center a div vertically and horizontally", "css-styling"),
+    ("make the card grid responsive on phones", "css-styling"),
+    ("add dark mode with CSS custom properties", "css-styling"),
+    ("my CSS rule is overridden by another selector", "css-styling"),
+    ("style the pricing table with Tailwind utility classes", "css-styling"),
+    # web-accessibility
+    ("make the signup form usable with a screen reader", "web-accessibility"),
+    ("trap focus inside the modal dialog", "web-accessibility"),
+    ("audit the site against WCAG 2.2", "web-accessibility"),
+    ("the grey text fails colour contrast", "web-accessibility"),
+    ("which ARIA role should the custom tabs use", "web-accessibility"),
+    # technical-writing
+    ("write a README for the new CLI tool", "technical-writing"),
+    ("record the decision to move to Postgres in an ADR", "technical-writing"),
+    ("write release notes for version 3.0", "technical-writing"),
+    ("turn these notes into a getting started tutorial", "technical-writing"),
+    ("edit this design doc for clarity", "technical-writing"),
+    # code-review
+    ("review this diff for bugs", "code-review"),
+    ("give feedback on a junior developer's pull request without discouraging them", "code-review"),
+    ("what should I look for when reviewing this change", "code-review"),
+    ("review my own change before asking others to", "code-review"),
+    # redis-caching
+    ("cache expensive database queries in Redis", "redis-caching"),
+    ("stale data after updates, fix the cache invalidation", "redis-caching"),
+    ("rate limit API calls per user with Redis", "redis-caching"),
+    ("build a leaderboard with sorted sets", "redis-caching"),
+    ("cache stampede when a hot key expires", "redis-caching"),
+    # message-queues
+    ("design Kafka topics and partitions for order events", "message-queues"),
+    ("consumers process the same message twice", "message-queues"),
+    ("set up a dead-letter queue in RabbitMQ", "message-queues"),
+    ("consumer lag keeps growing", "message-queues"),
+    ("evolve the event schema without breaking consumers", "message-queues"),
+    # web-scraping
+    ("scrape product prices from a website", "web-scraping"),
+    ("the page loads its data with JavaScript, scrape it with Playwright", "web-scraping"),
+    ("my scraper gets blocked after 100 requests", "web-scraping"),
+    ("follow pagination links and collect every listing", "web-scraping"),
+    ("parse a table from HTML with BeautifulSoup", "web-scraping"),
+    # python-packaging
+    ("publish the library to PyPI", "python-packaging"),
+    ("move setup.py to pyproject.toml", "python-packaging"),
+    ("add a console script entry point to the package", "python-packaging"),
+    ("build wheels for Linux, macOS and Windows", "python-packaging"),
+    ("pin dependencies with a lock file using uv", "python-packaging"),
+    # nothing fits
+    ("plan a wedding menu for eighty guests", None),
+    ("write a birthday poem for my grandmother", None),
+    ("what is the capital of Australia", None),
+    ("suggest a training plan for a half marathon", None),
+    ("translate this paragraph into French", None),
+    ("recommend a science fiction novel", None),
+    ("how long should I boil an egg", None),
+    ("draft a cover letter for a nursing job", None),
+    ("explain the offside rule in football", None),
+    ("plan a three day trip to Lisbon", None),
+    ("summarise the plot of Hamlet", None),
+    ("what should I plant in a shady garden", None),
+    ("help me budget for buying a house", None),
+    ("write a toast for my brother's wedding", None),
+    ("how do I get red wine out of a carpet", None),
+    ("compose a haiku about autumn", None),
+    ("what are the symptoms of the flu", None),
+    ("negotiate a higher salary offer", None),
+    ("choose a name for my cat", None),
+    ("how do tides work", None),
+    ("fix the paper jam in my office printer", None),
+    ("design a logo for a bakery", None),
+    ("make a pivot table in Excel", None),
+    ("configure VLANs on a Cisco switch", None),
+    ("write a COBOL batch job for the mainframe", None),
+    ("solder a header onto an Arduino board", None),
+    ("edit the wedding video in Premiere Pro", None),
+    ("set up a Salesforce approval process", None),
+    ("write a Unity shader for water", None),
+    ("model a bracket in SolidWorks", None),
+    ("tune the PID controller on my drone", None),
+    ("write a LaTeX template for my thesis", None),
+    ("choose a laptop for video editing", None),
+    ("reset my forgotten Windows password", None),
+    ("plan the agenda for a team offsite", None),
+    ("write a Haskell parser with parser combinators", None),
+    ("calculate the load on a timber beam", None),
+    ("set up email forwarding in my domain registrar", None),
+    ("write a PLC ladder program for a conveyor", None),
+    ("prepare slides for the quarterly sales review", None),
+    ("transcribe this interview recording", None),
+    ("design a board game about trains", None),
+    ("what is the best time to visit Japan", None),
+    ("mix a podcast episode so the voices are even", None),
+    ("write an SAP ABAP report", None),
+]
+
+
+def split(tasks: list[tuple[str, str | None]]) -> tuple[list, list]:
+    """(fit, held_out): even positions fit the routing constants, odd ones are held out."""
+    return tasks[0::2], tasks[1::2]
