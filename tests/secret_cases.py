@@ -488,6 +488,14 @@ def _write_cases() -> None:
     pw = password(12)
     secret("password", "python", f"requests.get(url, auth=('deploy', '{pw}'))", pw)
     pw = password(13)
+    secret("password", "xml", f'<add key="DbPassword" value="{pw}" />', pw)
+    key = rand(50, string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)")
+    secret(
+        "django_secret_key", "python", f"SECRET_KEY = config('SECRET_KEY', default='{key}')", key
+    )
+    key = rand(32)
+    secret("generic_api_key", "prose", f"geocoding api key = {key} (free tier)", key)
+    pw = password(13)
     secret("password", "prose", f"| name | value |\n|---|---|\n| DB_PASSWORD | `{pw}` |", pw)
     pw = password(11)
     secret("password", "prose", f"creds -> ops:{pw} (staging only)", pw)
@@ -551,6 +559,8 @@ def _write_cases() -> None:
         "kubectl create secret generic db --from-literal=password='{}'",
         "docker run -e POSTGRES_PASSWORD={} -d postgres:16",
         "echo {} | docker login ghcr.io -u bot --password-stdin",
+        "rabbitmqctl add_user deploy {}",
+        "htpasswd -bc /etc/nginx/.htpasswd admin {}",
         "az login --service-principal -u 00000000-app -p {} --tenant corp",
     ]:
         pw = password(rng.randint(10, 16)).replace("'", "")
@@ -635,6 +645,7 @@ def _write_cases() -> None:
         "export GITHUB_TOKEN=${GITHUB_TOKEN}",
         "password: xxxx",
         "DB_PASSWORD=changeme",
+        "password: changeme123?",
         "OPENAI_API_KEY=your_api_key_here",
         '"password": "********"',
         "token: REPLACE_ME",

@@ -175,9 +175,9 @@ def _contexts(text: str) -> Iterator[Finding]:
         for m in rx.finditer(text):
             kind = sp.secret_name(m.group("name")) if "name" in rx.groupindex else "password"
             value = m.group("v")
-            if kind == "password" and sp.credential_like(value):
-                yield (*m.span("v"), "password", _CONTEXT)
-            elif kind and kind != "password" and sp.looks_random(value, 16, allow_hex=True):
+            if kind in ("password", "secret") and sp.credential_like(value):
+                yield (*m.span("v"), kind, _CONTEXT)
+            elif kind and sp.looks_random(value, 16, allow_hex=True):
                 yield (*m.span("v"), "secret", _CONTEXT)
     for m in sp.AUTH_HEADER.finditer(text):
         value, basic = m.group("v"), m.group("scheme").lower() == "basic"
@@ -240,12 +240,12 @@ def _prose(text: str) -> Iterator[Finding]:
         for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
             token = word.group()
             value = token.rstrip(".,:;?")
-            markup = "=" in token or token[:1] in "@<>|&/%{}$#\\"
-            if i >= 8 or sp.PROSE_VETO.fullmatch(token) or markup and not sp.looks_random(value):
-                break  # a hash or a name is described, or this is code, a URL, markup
             if token.lower().rstrip(":") in sp.PROSE_VERBS or token in sp.PROSE_VERBS:
                 verb = True
                 continue
+            markup = "=" in token or token[:1] in "@<>|&/%{}$#\\"
+            if i >= 8 or sp.PROSE_VETO.fullmatch(token) or markup and not sp.looks_random(value):
+                break  # a hash or a name is described, or this is code, a URL, markup
             if token.lower() in sp.PROSE_FILLERS:
                 continue
             if token.endswith(":") and not verb and value.isalpha():

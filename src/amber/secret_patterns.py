@@ -139,6 +139,7 @@ _PLACEHOLDER = re.compile(
     r"|(?:your|my|the|some|insert|enter|replace|paste|put|add)[_\-][\w\-]*"
     r"|(?:your|my)[a-z]*(?:key|token|secret|pass|pw)[a-z]*"
     r"|[\w\-]*(?:here|example|placeholder|changeme|redacted|dummy)"
+    r"|(?:changeme|change_me|replaceme|replace_me|placeholder|redacted)\w*\W?"
     r"|(?:test|fake|dummy|example|sample|mock|demo|fixture|placeholder)[_\-.][\w\-.]*"
     r"|[+-]?(?:0x[0-9a-f]+|\d[\d_.,]*(?:e[+-]?\d+)?)|#[0-9a-f]{3,8})$"
     r"|x{5,}|^\*{3,}|\*{3,}$|\.\.\.|…|\\[sdwSDW]|\.[*+]|\[\^?[\w\\]+-[\w\\]"
@@ -335,6 +336,8 @@ COMMAND_LINE: list[str] = [
     r"\b(?:sqlplus|rman|expdp|impdp)[ \t]+(?:-\w+[ \t]+)*[\w.$#]+/(?P<v>[^\s@/\"']+)(?:@|[ \t]|$)",
     r"\becho[ \t]+(?:-n[ \t]+)?(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s|]+)[ \t]*\|[^\n]*?"
     r"(?:\bsudo[ \t]+-S\b|--password-stdin|--stdin\b|\bchpasswd\b)",
+    r"\brabbitmqctl[ \t]+(?:add_user|change_password)[ \t]+\S+[ \t]+(?P<v>\S+)",
+    r"\bhtpasswd[ \t]+-\w*b\w*[ \t]+(?:-\w+[ \t]+)*\S+[ \t]+\S+[ \t]+(?P<v>\S+)",
     r"\b(?:curl|wget|http|xh)\b[^\n|;&]*?\s(?:-u|--user|--proxy-user|-U)(?:[ \t]*=?[ \t]*)"
     r"[\"']?[^\s\"':]*:(?P<v>[^\s\"']+)",
 ]
@@ -346,6 +349,9 @@ LOOSE_CONTEXTS: list[str] = [
     r"(?i)\b\w*(?:token|secret|passw(?:or)?d|api_?key|credential)\w*\([ \t]*"
     r"(?P<q>[\"'])(?P<v>[^\"'\n]+)(?P=q)[ \t]*[,)]",
     r"(?P<q>[\"'])(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))(?P=q)[ \t]*,[ \t]*"
+    r"(?:default[ \t]*=[ \t]*)?(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",  # config("KEY", default="v")
+    # <add key="DbPassword" value="..."/>, <property name="db.password" value="..."/>
+    r"\b(?:key|name)[ \t]*=[ \t]*(?P<q>[\"'])(?P<name>[\w.\-:]+)(?P=q)[ \t]+value[ \t]*=[ \t]*"
     r"(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",
     # requests' auth=("user", "password"), HTTPBasicAuth("user", "password")
     r"\b(?:auth|\w*BasicAuth|\w*DigestAuth)[ \t]*[=(][ \t]*\(?[ \t]*(?P<q>[\"'])[^\"'\n]*(?P=q)"
