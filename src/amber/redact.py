@@ -168,8 +168,8 @@ def _judged(
 def _contexts(text: str) -> Iterator[Finding]:
     for rx in _COMMAND_LINE:
         for m in rx.finditer(text):
-            s, e, value, _ = _unquoted(*m.span("v"), m.group("v"))
-            if not sp.placeholder(value) and not value.startswith("-"):
+            s, e, value, quote = _unquoted(*m.span("v"), m.group("v"))
+            if not sp.placeholder(value, quote) and not value.startswith("-"):
                 yield s, e, "password", _CONTEXT
     for rx in _LOOSE:
         for m in rx.finditer(text):
@@ -207,8 +207,8 @@ def _kubernetes_secrets(text: str) -> Iterator[Finding]:
                     break
                 item = sp.K8S_ITEM.match(line)
                 if item and item.group("val") and item.group("val")[:1] not in "|>":
-                    s, e, value, _ = _unquoted(*item.span("val"), item.group("val"))
-                    if not sp.placeholder(value):
+                    s, e, value, quote = _unquoted(*item.span("val"), item.group("val"))
+                    if not sp.placeholder(value, quote):
                         yield pos + s, pos + e, "kubernetes_secret", _CONTEXT
                 elif line.strip() and not item:  # a line of a block scalar
                     yield pos + depth, pos + len(line), "kubernetes_secret", _CONTEXT

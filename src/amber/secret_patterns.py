@@ -175,13 +175,13 @@ def path_like(value: str) -> bool:
     return bool(path) and not looks_random(value.replace("/", ""), 16)
 
 
-def placeholder(value: str, quote: str = "") -> bool:
+def placeholder(value: str, quote: str | None = None) -> bool:
     """Documentation, templating or a reference to somewhere else, not a literal credential;
-    `quote` is the character the value was quoted with, if any."""
+    `quote` is the character a value was quoted with, "" when bare, None when not known."""
     v = value.strip().strip("\"'`")
     return (
         len(v) < 3
-        or (not quote and _YAML_REFERENCE.match(v) is not None)
+        or (quote == "" and _YAML_REFERENCE.match(v) is not None)
         or (quote != "'" and _SHELL_VAR.match(v) is not None)
         or v.lower() in _PLACEHOLDER_WORDS
         or bool(_PLACEHOLDER.search(v) or _REFERENCE.search(v))
@@ -294,8 +294,8 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
         return False  # one kind of character, or mostly digits: a word, number, date or id
     if digits == 0 and (min(lower, upper) < 3 or len(s) < 24):
         return False  # letters only: random ones are rare below 24 characters, words are not
-    if _wordy(s) or _text_blob(s) is not None:
-        return False
+    if _text_blob(s) is not None or _wordy(s) and (len(s) < 24 or entropy(s) < 4.3):
+        return False  # long random strings can read as words; identifiers seldom reach 4.3 bits
     return entropy(s) >= (3.0 if len(s) < 24 else 3.4)
 
 
