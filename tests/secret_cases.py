@@ -289,6 +289,8 @@ def _write_cases() -> None:
     ]:
         sid, tok = "AC" + rand(32, HEX), rand(32, HEX)
         secret("twilio", form, template.format(sid=sid, tok=tok), sid, tok)
+    sid, tok = "AC" + rand(32, HEX), rand(32, HEX)
+    secret("twilio", "python", f"twilio = new Twilio('{sid}', '{tok}');", sid, tok)
     api_sid = "SK" + rand(32, HEX)
     secret(
         "twilio",
@@ -666,6 +668,7 @@ def _write_cases() -> None:
         "SECRET_KEY=<generate with: openssl rand -hex 32>",
         "password=None",
         "PASSWORD=${DB_PASSWORD:-}",
+        "API_KEY=${API_KEY:?set API_KEY first}",
         "client_secret: ''",
         "apiKey: process.env.STRIPE_KEY",
         "<password>${env.MAVEN_PASSWORD}</password>",

@@ -87,11 +87,14 @@ def _formats(text: str) -> Iterator[Finding]:
             if sp.MASKED.search(m.group()):
                 continue  # ghp_xxxx..., AKIAXXXX...: documentation
             yield (*m.span("v" if value else 0), kind, _FORMAT)
-            if kind == "aws_access_key":  # "AKIA... / wJalr...": the pair on one line
+            if kind in sp.PAIRS:  # "AKIA... / wJalr...": the secret half on the same line
+                other, rx = sp.PAIRS[kind]
                 rest = text[m.end() : m.end() + 120].split("\n", 1)[0]
-                pair = next((p for p in sp.AWS_PAIR.finditer(rest) if sp.looks_random(p[0])), None)
+                pair = next(
+                    (p for p in rx.finditer(rest) if sp.looks_random(p[0], allow_hex=True)), None
+                )
                 if pair:
-                    yield m.end() + pair.start(), m.end() + pair.end(), "aws_secret_key", _FORMAT
+                    yield m.end() + pair.start(), m.end() + pair.end(), other, _FORMAT
 
 
 def _wrapped_formats(view: str) -> Iterator[Finding]:
