@@ -23,7 +23,11 @@ def clean_env(home: Path) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AMBER_", "QDRANT_", "OLLAMA_"))
     }
-    env.update(AMBER_HOME=str(home), AMBER_EMBEDDER="builtin", OLLAMA_HOST=CLOSED_PORT)
+    # Tests run in-process unless they ask for the daemon (running_daemon), so none is left
+    # running after them.
+    env.update(
+        AMBER_HOME=str(home), AMBER_EMBEDDER="builtin", OLLAMA_HOST=CLOSED_PORT, AMBER_DAEMON="off"
+    )
     return env
 
 
@@ -78,24 +82,29 @@ def wait_for(predicate, seconds: float = 30.0) -> bool:
 
 @contextmanager
 def running_daemon(home: Path, idle_timeout: int = 120) -> Iterator[tuple]:
-    """`amber serve` for this test's AMBER_HOME: yields (process, env, socket path)."""
-    from amber.daemon.client import socket_path
+    """`amber serve` for this test's AMBER_HOME: yields (process, env, socket path); `env` has
+    AMBER_DAEMON=auto, so calls made with it go through this daemon."""
+    from amber.daemon import client
 
-    env = clean_env(home)
+    env = dict(clean_env(home), AMBER_DAEMON="auto")
     proc = subprocess.Popen(
         [sys.executable, "-m", "amber", "serve", "--idle-timeout", str(idle_timeout)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    path = socket_path(env)
-    started = wait_for(lambda: path.exists() or proc.poll() is not None) and path.exists()
-    assert started, proc.stderr.read().decode() if proc.poll() is not None else "no socket"
+
+    def answering() -> bool:
+        path = client.address(env)
+        return path is not None and client._ping(path) is not None
+
     try:
-        yield proc, env, path
+        started = wait_for(lambda: answering() or proc.poll() is not None, 90)
+        assert started and proc.poll() is None, proc.stderr.read().decode() if proc.poll() else ""
+        yield proc, env, Path(client.address(env) or "")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
 
 
 @pytest.fixture(params=["in-process", "daemon"])
@@ -104,8 +113,8 @@ def agent(request: pytest.FixtureRequest, home: Path, shim):
     if request.param == "in-process":
         yield shim
         return
-    with running_daemon(home):
-        yield shim
+    with running_daemon(home) as (_proc, env, _path):
+        yield lambda *args, **kw: shim(*args, env=kw.pop("env", env), **kw)
     log = home / "daemon.log"
     assert log.exists() and log.read_text().strip(), "no call was answered by the daemon"
 

@@ -80,7 +80,7 @@ def test_invalid_utf8_on_stdin(shim) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("AMBER_TOP_K", "lots"),
+        ("AMBER_BUDGET_TOKENS", "lots"),
         ("AMBER_LOCK_TIMEOUT", "-5"),
         ("AMBER_EMBEDDER", "gpt"),
         ("AMBER_FUSION", "vibes"),

@@ -1,57 +1,53 @@
-"""The warm path: `amber serve` answers forwarded calls with the same output and exit codes."""
+"""The daemon: the store's one owner answers every front end, and no client can stall it."""
 
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, clean_env, running_daemon, wait_for
 
-from amber.daemon.client import code_version, exchange, socket_path
+from amber.daemon import client, protocol
 
 SHIM = ROOT / "execution" / "memory_manager.py"
 
 
 @pytest.fixture
 def daemon(home: Path):
-    with running_daemon(home, idle_timeout=60) as running:
+    with running_daemon(home, idle_timeout=120) as running:
         yield running
 
 
-def call(env: dict, cwd: Path, *args: str, stdin: bytes | None = None):
+def call(env: dict, cwd: Path, *args: str, stdin: bytes | None = None, timeout: float = 120):
     return subprocess.run(
         [sys.executable, str(SHIM), *args],
         cwd=cwd,
         env=env,
         input=stdin,
         capture_output=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 
-def served(home: Path) -> list[str]:
+def served(home: Path) -> list[list[str]]:
+    """(command, ->, exit code) of each call the daemon's log records (pings left out)."""
     log = home / "daemon.log"
-    return log.read_text().splitlines() if log.exists() else []
+    lines = log.read_text().splitlines() if log.exists() else []
+    rows = [line.split()[1:4] for line in lines if " -> " in line]
+    return [row for row in rows if row[0] != "ping"]
 
 
 def test_forwarded_calls_match_in_process_calls(daemon, home: Path, tmp_path: Path) -> None:
     _proc, env, path = daemon
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    res = call(
-        env,
-        tmp_path,
-        "store",
-        "--content",
-        "Warm path answers agents from one process",
-        "--type",
-        "decision",
-        "--tags",
-        "python-patterns",
-        "daemon",
-    )
+    content = "Warm path answers agents from one process"
+    res = call(env, tmp_path, "store", "--content", content, "--tags", "python-patterns", "daemon")
     assert res.returncode == 0, res.stderr
     stored = json.loads(res.stdout)
     res = call(env, tmp_path, "auto", "--query", "which process answers agents on the warm path")
@@ -65,8 +61,7 @@ def test_forwarded_calls_match_in_process_calls(daemon, home: Path, tmp_path: Pa
     assert piped.returncode == 0
     shown = call(env, tmp_path, "get", json.loads(piped.stdout)["id"])
     assert json.loads(shown.stdout)["memory"]["content"] == "from stdin via the daemon"
-    log = served(home)
-    assert [line.split()[1:4] for line in log] == [
+    assert served(home) == [
         ["store", "->", "0"],
         ["auto", "->", "0"],
         ["auto", "->", "1"],
@@ -74,78 +69,125 @@ def test_forwarded_calls_match_in_process_calls(daemon, home: Path, tmp_path: Pa
         ["store", "->", "0"],
         ["get", "->", "0"],
     ]
+    off = dict(env, AMBER_DAEMON="off")
+    in_process = call(off, tmp_path, "auto", "--query", "warm path")
+    assert in_process.returncode == 3, "the store's owner is the daemon: off is refused at once"
+    assert json.loads(in_process.stderr)["error"] == "store_locked"
 
 
-def test_daemon_refuses_other_code_and_stops(daemon, home: Path) -> None:
-    proc, env, path = daemon
-    answer = exchange(path, {"version": "other-code", "argv": ["health"], "env": env})
-    assert answer is not None and answer["refused"] is True
-    assert proc.wait(timeout=30) == 0
-    assert not path.exists()
-    res = call(env, home.parent, "health")  # runs in-process now that the daemon is gone
-    assert res.returncode == 0 and json.loads(res.stdout)["status"] == "ok"
-    assert [line.split()[1:4] for line in served(home)] == [["health", "->", "refused"]]
-    assert exchange(path, {"version": code_version()}) is None
+def test_off_is_refused_at_once_while_the_daemon_serves(daemon, tmp_path: Path) -> None:
+    _proc, env, _path = daemon
+    started = time.monotonic()
+    res = call(dict(env, AMBER_DAEMON="off"), tmp_path, "list")
+    assert res.returncode == 3 and time.monotonic() - started < 15
+    assert "amber serve --stop" in json.loads(res.stderr)["hint"]
 
 
-def test_idle_daemon_exits_and_auto_mode_starts_one(home: Path, tmp_path: Path) -> None:
-    env = clean_env(home) | {"AMBER_DAEMON": "auto", "AMBER_DAEMON_IDLE": "3"}
-    path = socket_path(env)
-    first = call(env, tmp_path, "store", "--content", "stored in-process, daemon starting")
-    assert first.returncode == 0
-    assert wait_for(path.exists)
-    second = call(env, tmp_path, "auto", "--query", "daemon starting")
+def test_first_call_starts_the_daemon_and_is_answered_by_it(home: Path, tmp_path: Path) -> None:
+    env = dict(clean_env(home), AMBER_DAEMON="auto", AMBER_DAEMON_IDLE="4")
+    first = call(env, tmp_path, "store", "--content", "the first agent starts the daemon")
+    assert first.returncode == 0, first.stderr
+    assert served(home) == [["store", "->", "0"]], "the caller waited for the daemon"
+    record = protocol.read_address(str(home))
+    assert record is not None
+    second = call(env, tmp_path, "auto", "--query", "who starts the daemon")
     assert second.returncode == 0
-    assert [line.split()[1] for line in served(home)] == ["auto"]
-    assert wait_for(lambda: not path.exists(), 30)  # idle timeout: it stops by itself
+    assert protocol.read_address(str(home)) == record, "the same daemon answered"
+    assert wait_for(lambda: protocol.read_address(str(home)) is None, 40), "idle: it stops"
 
 
-def test_stdin_survives_a_daemon_that_refuses(home: Path, tmp_path: Path) -> None:
-    env = clean_env(home)
-    path = socket_path(env)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import socket
-    import threading
-
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
-    listener.listen(1)
-
-    def refuse() -> None:  # a daemon from other code: reads the request, refuses it
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(1 << 20)
-            conn.sendall(json.dumps({"refused": True}).encode())
-
-    thread = threading.Thread(target=refuse)
-    thread.start()
-    res = call(env, tmp_path, "store", "--content", "-", stdin=b"piped while a daemon refused")
-    thread.join(timeout=30)
-    listener.close()
-    path.unlink()
-    assert res.returncode == 0, res.stderr
-    shown = call(env, tmp_path, "get", json.loads(res.stdout)["id"])
-    assert json.loads(shown.stdout)["memory"]["content"] == "piped while a daemon refused"
+def test_one_daemon_per_store_whatever_the_runtime_folder(home: Path, tmp_path: Path) -> None:
+    base = dict(clean_env(home), AMBER_DAEMON="auto", AMBER_DAEMON_IDLE="30")
+    pids = set()
+    for runtime in ("a", "b"):
+        folder = tmp_path / f"run-{runtime}"
+        folder.mkdir()
+        env = dict(base, XDG_RUNTIME_DIR=str(folder))
+        res = call(
+            env, tmp_path, "store", "--content", f"stored by a caller with runtime {runtime}"
+        )
+        assert res.returncode == 0, res.stderr
+        pids.add((protocol.read_address(str(home)) or {}).get("pid"))
+    assert len(pids) == 1
+    assert client.stop(client.address(base) or "")
 
 
-def test_a_bad_request_is_answered_and_the_daemon_keeps_serving(daemon, tmp_path: Path) -> None:
-    _proc, env, path = daemon
-    gone = {
-        "version": code_version(),
-        "argv": ["health"],
-        "env": env,
-        "cwd": str(tmp_path / "deleted-folder"),
-        "tty": False,
-        "stdin": None,
-    }
-    answer = exchange(path, gone)
-    assert answer is not None and answer["code"] == 2
-    assert "AMBER_DAEMON=off" in json.loads(answer["stderr"])["hint"]
-    import socket
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(str(path))
-        conn.sendall(b"{not json\n")
-        assert json.loads(conn.recv(65536))["code"] == 2
-    res = call(env, tmp_path, "health")
+def test_daemon_of_other_code_makes_way(daemon, home: Path, tmp_path: Path) -> None:
+    proc, env, path = daemon
+    with pytest.raises(client.Unreachable):
+        client.exchange(str(path), {"kind": "argv", "version": "other-code", "argv": []}, 10)
+    assert proc.wait(timeout=30) == 0, "it stops for the daemon that runs the code on disk"
+    assert not path.exists() and protocol.read_address(str(home)) is None
+    res = call(env, tmp_path, "health")  # starts a daemon of this code
     assert res.returncode == 0 and json.loads(res.stdout)["status"] == "ok"
+    assert client.stop(client.address(env) or "")
+
+
+def test_sigterm_removes_socket_and_address(daemon, home: Path) -> None:
+    proc, _env, path = daemon
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert not path.exists() and not (home / protocol.ADDRESS_FILE).exists()
+
+
+def raw(path: Path, data: bytes, wait: float = 10.0) -> dict | None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(wait)
+        conn.connect(str(path))
+        conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := conn.recv(1 << 16):
+            chunks.append(chunk)
+    return json.loads(b"".join(chunks)) if chunks else None
+
+
+def request(env: dict, cwd: Path, **fields) -> bytes:
+    body = {"kind": "argv", "version": client.code_version(), "cwd": str(cwd), "env": env}
+    return json.dumps({**body, **fields}).encode() + b"\n"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"argv": 5},
+        {"argv": None},
+        {"argv": [1, 2]},
+        {"env": {"AMBER_HOME": 5}},
+        {"env": "AMBER_HOME"},
+        {"cwd": "relative/path"},
+        {"kind": "nonsense"},
+        {"argv": ["mcp", "--http", "8123"]},
+        {"argv": ["serve"]},
+    ],
+)
+def test_malformed_requests_are_refused_and_nothing_runs(
+    daemon, tmp_path: Path, fields: dict
+) -> None:
+    _proc, env, path = daemon
+    answer = raw(path, request(client.request_env(env), tmp_path, **fields))
+    assert answer is not None and answer["code"] == 2
+    assert json.loads(answer["stderr"])["error"] == "invalid_input"
+    assert call(env, tmp_path, "health").returncode == 0
+
+
+def test_a_request_for_another_store_is_refused(daemon, tmp_path: Path) -> None:
+    _proc, env, path = daemon
+    other = dict(client.request_env(env), AMBER_HOME=str(tmp_path / "elsewhere"))
+    answer = raw(path, request(other, tmp_path, argv=["list"]))
+    assert answer is not None and answer["code"] == 2
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_each_request_environment_applies_to_that_request_alone(
+    daemon, home: Path, tmp_path: Path
+) -> None:
+    _proc, env, _path = daemon
+    long = "alpha beta gamma " * 40
+    assert call(env, tmp_path, "store", "--content", long, "--tags", "budget").returncode == 0
+    small = call(dict(env, AMBER_BUDGET_TOKENS="5"), tmp_path, "auto", "--query", "alpha beta")
+    normal = call(env, tmp_path, "auto", "--query", "alpha beta gamma")
+    assert json.loads(small.stdout)["tokens"] <= 5
+    assert json.loads(normal.stdout)["tokens"] > 5
+    dropped = call(dict(env, XDG_DATA_HOME=str(tmp_path / "x")), tmp_path, "list", "--all-projects")
+    assert json.loads(dropped.stdout)["total"] == 1, "a caller's XDG_* never redirects the store"

@@ -144,13 +144,51 @@ def test_project_defaults_to_git_repository(cli, tmp_path: Path, monkeypatch) ->
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     monkeypatch.chdir(repo / "src")
     doc = store(cli, "Orders are idempotent by client-supplied order key")
-    assert cli("get", doc["id"]).doc["memory"]["project"] == "shop-api"
+    scope = cli("get", doc["id"]).doc["memory"]["project"]
+    assert scope.startswith("shop-api#") and len(scope) == len("shop-api#") + 8
     monkeypatch.chdir(tmp_path)
     assert cli("auto", "--query", "are orders idempotent by order key").code == 1
     assert (
-        cli("auto", "--query", "are orders idempotent by order key", "--project", "shop-api").code
-        == 0
+        cli("auto", "--query", "are orders idempotent by order key", "--project", scope).code == 0
     )
+
+
+def test_same_folder_name_in_two_repositories_never_shares_a_scope(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    """/…/clientA/api and /…/clientB/api: B must not be handed A's decisions."""
+    scopes = []
+    for client_name in ("clientA", "clientB"):
+        repo = tmp_path / client_name / "api"
+        repo.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        monkeypatch.chdir(repo)
+        if client_name == "clientA":
+            store(cli, "Client A bills in euros with invoices due in 30 days")
+        scopes.append(cli("list").doc["memories"][0]["project"] if client_name == "clientA" else "")
+    assert cli("auto", "--query", "which currency do we bill in").code == 1
+    assert cli("auto", "--query", "which currency do we bill in", "--project", scopes[0]).code == 0
+
+
+def test_clones_of_one_remote_share_a_scope_and_old_scopes_stay_reachable(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    found = []
+    for clone in ("one", "two"):
+        repo = tmp_path / clone / "shop"
+        repo.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        remote = (
+            "git@github.com:acme/shop.git" if clone == "one" else "https://github.com/acme/shop"
+        )
+        subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", remote], check=True)
+        monkeypatch.chdir(repo)
+        if clone == "one":
+            store(cli, "Shop prices include VAT everywhere in the API")
+        found.append(cli("auto", "--query", "do shop prices include VAT").code)
+    assert found == [0, 0]
+    store(cli, "An old memory under the bare folder name", "--project", "shop")
+    assert cli("list", "--project", "shop").doc["total"] == 1
 
 
 def test_retrieve_filters_and_explain(cli) -> None:

@@ -23,11 +23,11 @@ def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_defaults_and_amber_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     plain = load_settings()
     assert plain.home == tmp_path / "data" / "amber"
-    assert (plain.top_k, plain.fusion, plain.qdrant_url) == (5, "zscore", None)
-    monkeypatch.setenv("AMBER_TOP_K", "8")
+    assert (plain.budget_tokens, plain.fusion, plain.qdrant_url) == (2000, "zscore", None)
+    monkeypatch.setenv("AMBER_BUDGET_TOKENS", "800")
     monkeypatch.setenv("AMBER_HOME", str(tmp_path / "h"))
     changed = load_settings()
-    assert changed.top_k == 8 and changed.home == tmp_path / "h"
+    assert changed.budget_tokens == 800 and changed.home == tmp_path / "h"
 
 
 def test_ecosystem_names_and_their_amber_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,14 +45,14 @@ def test_ecosystem_names_and_their_amber_spelling(monkeypatch: pytest.MonkeyPatc
 
 def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AMBER_EMBEDDER", "builtin")
-    monkeypatch.setenv("AMBER_TOP_K", "7")
+    monkeypatch.setenv("AMBER_BUDGET_TOKENS", "700")
     got = load_settings(embedder="auto")
-    assert got.embedder == "auto" and got.top_k == 7
+    assert got.embedder == "auto" and got.budget_tokens == 700
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("AMBER_TOP_K", "many"), ("AMBER_FUSION", "max"), ("AMBER_SHARD_NUMBER", "0")],
+    [("AMBER_BUDGET_TOKENS", "many"), ("AMBER_FUSION", "max"), ("AMBER_SHARD_NUMBER", "0")],
 )
 def test_a_bad_value_names_its_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str

@@ -14,12 +14,11 @@ TEST_SKILLS = Path(__file__).parent / "skills"
 def test_skills_list_show_and_validate(cli, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AMBER_SKILLS_PATH", str(TEST_SKILLS))
     listed = cli("skills", "list").doc
-    assert {s["name"] for s in listed["skills"]} == {
-        "python-patterns",
-        "react-frontend",
-        "sql-databases",
-        "docker-deploy",
-    }
+    names = {s["name"] for s in listed["skills"]}
+    assert {"python-patterns", "react-frontend", "sql-databases", "docker-deploy"} <= names
+    assert {"python-testing", "git-workflow", "amber-memory"} <= names  # amber's own
+    origins = {s["name"]: s["origin"] for s in listed["skills"]}
+    assert origins["react-frontend"] == "AMBER_SKILLS_PATH" and origins["git-workflow"] == "amber"
     assert listed["problems"] == []
     shown = cli("skills", "show", "python-patterns").doc
     assert shown["allowed_tools"] == ["Read", "Write", "Edit", "Glob", "Grep"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeOllama
 
-from amber.compose import session
+from amber.compose import FreshRuntimes, Runtime, choose_embedder
 from amber.models import Memory
 from amber.services import transfer
 from amber.settings import load_settings
@@ -240,7 +240,7 @@ def test_export_pages_through_ties_oldest_first(cli, monkeypatch) -> None:
     """Paging by created_ts must neither lose nor repeat memories that share a timestamp."""
     ok(cli("store", "--content", "pins the store"))
     monkeypatch.setattr(transfer, "PAGE", 3)
-    with session(load_settings(), need_embedder=False) as rt:
+    with FreshRuntimes().use(load_settings(), need_embedder=False) as rt:
         memory = rt.memory()
         made = []
         for index in range(11):
@@ -301,8 +301,17 @@ def fake(monkeypatch: pytest.MonkeyPatch):
 
 
 def reindex_service(target: str, **kwargs) -> dict:
-    with session(load_settings(embedder="auto"), need_embedder=False) as rt:
-        return transfer.reindex(rt, target, **kwargs)
+    """The reindex service as the reindex operation calls it, with a progress meter."""
+    settings = load_settings(embedder="auto")
+    with FreshRuntimes().use(settings, need_embedder=False) as rt:
+        embedder = choose_embedder(settings, target)
+
+        def destination(identity, new):
+            return Runtime(settings, rt.store, identity, new, None, rt.meta).memory(settings)
+
+        return transfer.reindex(
+            rt.memory(settings), rt.store, rt.meta, rt.identity, embedder, destination, **kwargs
+        )
 
 
 def collections(home: Path) -> set[str]:
@@ -355,10 +364,10 @@ def test_reindex_failing_midway_leaves_old_pin_and_memories(cli, fake, home, mon
     assert reindex_service("ollama", batch=2)["memories"] == 5  # nothing left in the way
 
 
-def test_reindex_service_refuses_unknown_and_same_embedder(cli) -> None:
+def test_reindex_refuses_unknown_and_same_embedder(cli) -> None:
     seed(cli)
-    with pytest.raises(Exception, match="unknown embedder"):
-        reindex_service("word2vec")
+    unknown = cli("reindex", "--embedder", "word2vec")
+    assert unknown.code == 2 and "builtin" in unknown.error["message"]
     with pytest.raises(Exception, match="already pinned"):
         reindex_service("builtin")
 

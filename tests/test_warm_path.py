@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from amber.compose import open_runtime
+from amber.compose import WarmRuntime
 from amber.embedders.preload import builtin_model
-from amber.layout import Filters
 from amber.settings import load_settings
+from amber.usecases import Context, call
 
 TEST_SKILLS = Path(__file__).parent / "skills"
 
@@ -48,35 +48,39 @@ def env(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_one_auto_embeds_the_task_once(env: Path) -> None:
-    runtime = open_runtime(load_settings())
+    warm = WarmRuntime(load_settings())
     try:
         counting = CountingEmbedder()
-        runtime.embedder = counting
-        runtime.memory().ingest([("Postgres schema migrations run with Alembic", {})])
+        warm.runtime.embedder = counting
+        warm.runtime.memory().ingest([("Postgres schema migrations run with Alembic", {})])
         before = counting.queries
-        doc = runtime.auto("how do we migrate the postgres schema", Filters(), 5, None, "")
+        ctx = Context(load_settings(), env.parent, warm)
+        doc = call(ctx, "auto", {"query": "how do we migrate the postgres schema"})
         assert doc["status"] == "memory_match"
-        assert doc["skill"]["name"] == "sql-databases"
-        assert counting.queries - before == 1  # cache, memories, feedback and router share it
+        assert doc["skill"]["name"] == "sql-databases" and "sections" in doc["skill"]
+        # cache, memories, feedback, router and section ranking share one embedding
+        assert counting.queries - before == 1
+        assert set(doc["timing_ms"]) >= {"embed", "search", "route", "fill_pending", "total"}
     finally:
-        runtime.close()
+        warm.close()
 
 
 def test_router_is_kept_until_a_skill_file_changes(env: Path) -> None:
-    runtime = open_runtime(load_settings())
+    warm = WarmRuntime(load_settings())
     try:
-        first = runtime.router()
-        assert runtime.router() is first and runtime.registry() is runtime.registry()
+        settings = load_settings()
+        registry, first = warm.skills(settings, None)
+        assert warm.skills(settings, None) == (registry, first)
         skill = env / "docker-deploy" / "SKILL.md"
         text = skill.read_text()
         skill.write_text(text.replace("# Docker and deployment", "# Docker, Podman and deployment"))
-        changed = runtime.router()
+        registry, changed = warm.skills(settings, None)
         assert changed is not first
-        assert "Podman" in runtime.registry().get("docker-deploy").body
+        assert "Podman" in registry.get("docker-deploy").body
         shutil.rmtree(env / "react-frontend")
-        assert "react-frontend" not in runtime.registry().names()
+        assert "react-frontend" not in warm.skills(settings, None)[0].names()
     finally:
-        runtime.close()
+        warm.close()
 
 
 def test_settings_are_read_again_when_the_environment_changes(
@@ -84,8 +88,8 @@ def test_settings_are_read_again_when_the_environment_changes(
 ) -> None:
     first = load_settings()
     assert load_settings() is first
-    monkeypatch.setenv("AMBER_TOP_K", "9")
+    monkeypatch.setenv("AMBER_BUDGET_TOKENS", "900")
     changed = load_settings()
-    assert changed.top_k == 9 and first.top_k == 5
+    assert changed.budget_tokens == 900 and first.budget_tokens == 2000
     with pytest.raises(ValidationError):
-        changed.top_k = 3  # frozen: a kept Settings cannot be changed under another call
+        changed.budget_tokens = 3  # frozen: a kept Settings cannot be changed under another call

@@ -1,26 +1,38 @@
-"""The one place that builds stores, embedders and services from settings."""
+"""The one place that builds stores, embedders and services from settings.
+
+A `Runtime` is an open store with its pinned embedder. `FreshRuntimes` opens one per call and
+closes it after (a CLI process); `WarmRuntime` keeps one open for the daemon's whole life and
+hands it to every call for the same store, each call with its own settings.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from amber import SCHEMA_VERSION
 from amber.embedders.base import Embedder, EmbedderIdentity
+from amber.embedders.breaker import Breaker
 from amber.embedders.preload import builtin_model, wants_builtin
-from amber.errors import BackendUnavailable, EmbedderMismatch, StoreCorrupt
-from amber.layout import Filters
+from amber.errors import (
+    BackendUnavailable,
+    EmbedderMismatch,
+    InvalidInput,
+    StoreCorrupt,
+    StoreLocked,
+)
 from amber.services.cache import ResponseCache
-from amber.services.context import agent_auto, bundle
 from amber.services.memory import MemoryService, RetrievalConfig
-from amber.services.router import SkillRouter
+from amber.services.router import RouteCounter, SkillRouter
 from amber.settings import Settings
 from amber.skills import SkillRegistry, default_skill_dirs, skill_files_stamp
+from amber.stores import meta
 from amber.stores.base import Store
 from amber.stores.bm25 import Bm25Encoder
 
@@ -43,22 +55,23 @@ def open_store(settings: Settings) -> Store:
     return EdgeStore(settings.home / "edge", settings.lock_timeout)
 
 
-def _ollama(settings: Settings) -> Embedder:
+def _ollama(settings: Settings, model: str | None = None) -> Embedder:
     from amber.embedders.ollama import OllamaEmbedder
 
     return OllamaEmbedder(
         settings.ollama_host,
-        settings.ollama_model,
+        model or settings.ollama_model,
         timeout=settings.ollama_timeout,
         keep_alive=settings.ollama_keep_alive,
     )
 
 
-def choose_embedder(settings: Settings) -> Embedder:
+def choose_embedder(settings: Settings, name: str | None = None) -> Embedder:
     """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model."""
-    if settings.embedder == "builtin":
+    name = name or settings.embedder
+    if name == "builtin":
         return builtin_model(settings.cache_dir)
-    if settings.embedder == "ollama":
+    if name == "ollama":
         return _ollama(settings)
     from amber.embedders.ollama import ollama_available
 
@@ -70,7 +83,7 @@ def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
     if identity.provider == "builtin":
         embedder = builtin_model(settings.cache_dir)
     else:
-        embedder = _ollama(settings.model_copy(update={"ollama_model": identity.model}))
+        embedder = _ollama(settings, identity.model)
     if embedder.identity.dim != identity.dim:
         raise EmbedderMismatch(
             f"the store is pinned to {identity.model} ({identity.dim}-d) but the model now "
@@ -80,31 +93,74 @@ def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
     return embedder
 
 
+def retrieval_config(s: Settings) -> RetrievalConfig:
+    return RetrievalConfig(
+        fusion=s.fusion,
+        fusion_depth=s.fusion_depth,
+        rrf_k=s.rrf_k,
+        weights=(s.dense_weight, s.bm25_weight),
+        dense_floor=s.dense_floor,
+        bm25_floor=s.bm25_floor,
+        max_content_bytes=s.max_content_bytes,
+        near_duplicate=s.near_duplicate_threshold,
+        invalidate=s.invalidate_threshold,
+    )
+
+
+class SkillIndex:
+    """Registries and their routers by skill folders and embedder, rebuilt only when a
+    SKILL.md changes. A router's vectors are computed here, before any store is opened or
+    while none of its locks is held, and cached by content beside the store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[Any, tuple[Any, SkillRegistry, SkillRouter]] = {}
+
+    def get(
+        self,
+        settings: Settings,
+        project_root: Path | None,
+        embedder: Embedder | None,
+        slug: str,
+    ) -> tuple[SkillRegistry, SkillRouter]:
+        dirs = default_skill_dirs(project_root, settings.skills_path, Path.home())
+        stamp = skill_files_stamp(dirs)
+        key = (tuple(dirs), slug, embedder is not None)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] == stamp:
+                return cached[1], cached[2]
+            registry = SkillRegistry.load(dirs)
+            vectors = settings.home / f"skill-vectors-{slug}.npz"
+            router = SkillRouter(
+                list(registry.skills.values()), embedder, Bm25Encoder(), cache=vectors
+            )
+            router.prepare()
+            self._cache[key] = (stamp, registry, router)
+            return registry, router
+
+
+SKILLS = SkillIndex()
+
+
 @dataclass
 class Runtime:
-    settings: Settings
+    """An open store, its pinned embedder (behind a breaker) and the services built on them."""
+
+    settings: Settings  # what the store was opened with: home, server, embedder
     store: Store
     identity: EmbedderIdentity
     embedder: Embedder | None
     embedder_problem: str | None
     meta: dict[str, Any] = field(default_factory=dict)
-    _skill_cache: tuple[Any, SkillRegistry, SkillRouter] | None = field(default=None, repr=False)
+    write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def memory(self) -> MemoryService:
-        s, slug = self.settings, self.identity.slug()
+    def memory(self, settings: Settings | None = None) -> MemoryService:
+        """The memory service for one call, with that call's settings."""
+        s = settings or self.settings
+        slug = self.identity.slug()
         cache = ResponseCache(
             self.store, f"cache-{slug}", self.identity.dim, s.cache_threshold, s.cache_ttl_days
-        )
-        config = RetrievalConfig(
-            fusion=s.fusion,
-            fusion_depth=s.fusion_depth,
-            rrf_k=s.rrf_k,
-            weights=(s.dense_weight, s.bm25_weight),
-            dense_floor=s.dense_floor,
-            bm25_floor=s.bm25_floor,
-            max_content_bytes=s.max_content_bytes,
-            near_duplicate=s.near_duplicate_threshold,
-            invalidate=s.invalidate_threshold,
         )
         return MemoryService(
             self.store,
@@ -114,53 +170,17 @@ class Runtime:
             self.embedder_problem,
             Bm25Encoder(s.bm25_avg_len),
             cache,
-            config,
+            retrieval_config(s),
+            self.write_lock,
         )
 
-    def _skills(self) -> tuple[SkillRegistry, SkillRouter]:
-        """The registry and its router, rebuilt only when a skill file (or the skill path) changes:
-        the daemon answers many calls with one runtime, and a router embeds every skill."""
-        dirs = default_skill_dirs(None, self.settings.skills_path)
-        stamp = (self.settings.home, self.settings.qdrant_url, skill_files_stamp(dirs))
-        if self._skill_cache is None or self._skill_cache[0] != stamp:
-            registry = SkillRegistry.load(dirs)
-            cache = None
-            if not self.settings.qdrant_url:
-                cache = self.settings.home / f"skill-vectors-{self.identity.slug()}.npz"
-            skills = list(registry.skills.values())
-            router = SkillRouter(skills, self.embedder, Bm25Encoder(), cache=cache)
-            self._skill_cache = (stamp, registry, router)
-        return self._skill_cache[1], self._skill_cache[2]
+    def skills(
+        self, settings: Settings, project_root: Path | None
+    ) -> tuple[SkillRegistry, SkillRouter]:
+        return SKILLS.get(settings, project_root, self.embedder, self.identity.slug())
 
-    def router(self) -> SkillRouter:
-        return self._skills()[1]
-
-    def registry(self) -> SkillRegistry:
-        return self._skills()[0]
-
-    def auto(
-        self, query: str, filters: Filters, top_k: int, budget_tokens: int | None, project: str
-    ) -> dict[str, Any]:
-        """`auto` for an agent: cache or memories, the routed skill, what was degraded."""
-        budget = budget_tokens or self.settings.budget_tokens
-        return agent_auto(self.router(), self.memory(), query, filters, top_k, budget, project)
-
-    def route(self, task: str, project: str, top_k: int, budget_tokens: int) -> dict[str, Any]:
-        """The routed skill with its instructions and memories as one context (`route`)."""
-        memory = self.memory()
-        doc = bundle(
-            self.router(),
-            self.registry(),
-            memory,
-            task,
-            Filters(project=project),
-            project,
-            top_k,
-            min(self.settings.budget_tokens, budget_tokens),
-            budget_tokens,
-        )
-        doc["degraded"] = memory.degraded
-        return doc
+    def routes(self, settings: Settings) -> RouteCounter:
+        return RouteCounter(settings.home / "skill-routes.json")
 
     def close(self) -> None:
         self.store.close()
@@ -171,6 +191,10 @@ def _warm_before_lock(settings: Settings) -> None:
     for the store work alone (a model load under load took seconds, starving other agents)."""
     if wants_builtin(settings.home, settings.qdrant_url, settings.embedder):
         builtin_model(settings.cache_dir)
+
+
+def _guarded(embedder: Embedder, settings: Settings) -> Embedder:
+    return Breaker(embedder, settings.embed_backoff)
 
 
 def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
@@ -188,7 +212,8 @@ def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
                 "created_at": datetime.now(timezone.utc).isoformat(),
             }
             store.write_meta(meta)
-            return Runtime(settings, store, embedder.identity, embedder, None, meta)
+            guarded = _guarded(embedder, settings)
+            return Runtime(settings, store, embedder.identity, guarded, None, meta)
         try:
             identity = EmbedderIdentity(**pinned)
         except TypeError as exc:
@@ -206,51 +231,115 @@ def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
         if not need_embedder:
             return Runtime(settings, store, identity, None, None, meta)
         try:
-            return Runtime(settings, store, identity, load_pinned(identity, settings), None, meta)
+            embedder = _guarded(load_pinned(identity, settings), settings)
         except BackendUnavailable as exc:
             return Runtime(settings, store, identity, None, exc.message, meta)
+        return Runtime(settings, store, identity, embedder, None, meta)
     except BaseException:
         store.close()
         raise
 
 
-_warm: dict[str, Runtime] = {}
-_keep_warm = False
+class Runtimes(Protocol):
+    """Where a call gets its runtime: opened for it, or the daemon's warm one."""
+
+    def use(self, settings: Settings, need_embedder: bool = True) -> Any: ...
+    def skills(
+        self, settings: Settings, project_root: Path | None
+    ) -> tuple[SkillRegistry, SkillRouter]: ...
+    def refresh(self) -> None: ...
 
 
-def keep_warm(enabled: bool) -> None:
-    """In the daemon, sessions share one open runtime per store instead of reopening it."""
-    global _keep_warm
-    _keep_warm = enabled
-    if not enabled:
-        for runtime in _warm.values():
-            runtime.close()
-        _warm.clear()
-
-
-def _store_key(settings: Settings) -> str:
-    return f"{settings.home}|{settings.qdrant_url}|{settings.qdrant_api_key}|{settings.embedder}"
-
-
-@contextmanager
-def session(settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
-    """An open runtime that is always closed (and its store lock released) on the way out;
-    in the daemon, the warm runtime for this store, with this call's settings."""
-    if _keep_warm:
-        key = _store_key(settings)
-        runtime = _warm.get(key)
-        if runtime is None or (need_embedder and runtime.embedder is None):
-            keep_warm(False)
-            keep_warm(True)
-            runtime = _warm[key] = open_runtime(settings, need_embedder=True)
-        runtime.settings = settings
-        yield runtime
-        return
-    runtime = open_runtime(settings, need_embedder)
+def unlocked_embedder(settings: Settings) -> tuple[Embedder | None, str]:
+    """The embedder a store is pinned to (or would be given), found without its lock; None
+    (and the routing is lexical) when that embedder cannot be reached."""
+    pinned = {} if settings.qdrant_url else meta.peek(settings.home / "edge").get("embedder")
     try:
-        yield runtime
-    finally:
-        runtime.close()
+        if pinned:
+            identity = EmbedderIdentity(**pinned)
+            return _guarded(load_pinned(identity, settings), settings), identity.slug()
+        embedder = choose_embedder(settings)
+    except (BackendUnavailable, TypeError):
+        return None, "lexical"
+    return _guarded(embedder, settings), embedder.identity.slug()
+
+
+def refuse_if_served(settings: Settings) -> None:
+    """A call that opens the embedded store itself while the store's daemon owns it would wait
+    for the lock the daemon never gives up: say so at once (exit 3)."""
+    if settings.qdrant_url:
+        return
+    from amber.daemon.client import live_socket
+
+    if live_socket({"AMBER_HOME": str(settings.home)}) is not None:
+        raise StoreLocked(
+            f"the store in {settings.home} is served by its daemon, the one process that opens "
+            "it; this call was told not to use it (AMBER_DAEMON=off)",
+            hint="unset AMBER_DAEMON to go through the daemon, or stop it: amber serve --stop",
+        )
+
+
+class FreshRuntimes:
+    """A runtime opened for each call and closed after it (the store lock released)."""
+
+    @contextmanager
+    def use(self, settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
+        refuse_if_served(settings)
+        runtime = open_runtime(settings, need_embedder)
+        try:
+            yield runtime
+        finally:
+            runtime.close()
+
+    def refresh(self) -> None:
+        """Nothing is kept between calls."""
+
+    def skills(
+        self, settings: Settings, project_root: Path | None
+    ) -> tuple[SkillRegistry, SkillRouter]:
+        """The router for the store's pinned embedder, built before the store is opened (its
+        lock is never held while skills are embedded)."""
+        embedder, slug = unlocked_embedder(settings)
+        return SKILLS.get(settings, project_root, embedder, slug)
+
+
+def store_identity(settings: Settings) -> tuple[Any, ...]:
+    """What decides which store a call reaches: calls that differ here need another daemon."""
+    return (settings.home, settings.qdrant_url, settings.qdrant_api_key, settings.embedder)
+
+
+class WarmRuntime:
+    """The daemon's one open runtime: every call for its store shares it, with its own
+    settings; writes are serialized by the runtime's write lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.runtime = open_runtime(settings, need_embedder=True)
+        self._identity = store_identity(settings)
+
+    def skills(
+        self, settings: Settings, project_root: Path | None
+    ) -> tuple[SkillRegistry, SkillRouter]:
+        return self.runtime.skills(settings, project_root)
+
+    def refresh(self) -> None:
+        """Reopen the store (after a reindex changed the pinned embedder)."""
+        with self.runtime.write_lock:
+            self.runtime.close()
+            self.runtime = open_runtime(self._settings, need_embedder=True)
+
+    @contextmanager
+    def use(self, settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
+        if store_identity(settings) != self._identity:
+            raise InvalidInput(
+                "this call names another store than the daemon serves (AMBER_HOME, QDRANT_URL, "
+                "QDRANT_API_KEY or AMBER_EMBEDDER differ)",
+                hint="run it with AMBER_DAEMON=off, or stop the daemon: amber serve --stop",
+            )
+        yield self.runtime
+
+    def close(self) -> None:
+        self.runtime.close()
 
 
 def scratch_memory(settings: Settings, folder: Path) -> tuple[MemoryService, Store]:

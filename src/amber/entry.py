@@ -1,24 +1,38 @@
-"""The console script: forward the call to a running daemon, else run the CLI in-process."""
+"""The console script and `python -m amber`: hand the call to the store's daemon (starting it
+when the command needs the store), else run the CLI in this process."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
-from amber.daemon.client import IN_PROCESS, forward, start_daemon
+from amber.daemon import client, protocol
+
+
+def _forwarded(argv: list[str]) -> int | None:
+    """The exit code of the call the daemon answered, or None to run it here."""
+    env = os.environ
+    if env.get("AMBER_DAEMON", "auto") == "off" or not argv or argv[0] in protocol.LONG_RUNNING:
+        return None
+    if argv[0].startswith("-") or env.get("AMBER_DAEMON", "auto") != "auto":
+        return None  # --help / --version, or a bad AMBER_DAEMON the settings will report
+    start = argv[0] in client.STORE_COMMANDS and not {"-h", "--help"} & set(argv)
+    idle = env.get("AMBER_DAEMON_IDLE", "900")
+    try:
+        return client.forward(argv, env, start, sys.executable, idle)
+    except client.DaemonError as exc:
+        error = {"error": "backend_unavailable", "message": exc.message, "hint": exc.hint}
+        sys.stderr.write(json.dumps(error) + "\n")
+        return 3
 
 
 def main() -> None:
     argv = sys.argv[1:]
-    env = dict(os.environ)
-    mode = env.get("AMBER_DAEMON", "")
-    if not (argv[:1] and argv[0] in IN_PROCESS) and mode != "off":
-        code = forward(argv, env)
-        if code is not None:
-            sys.exit(code)
-        if mode == "auto" and argv and not argv[0].startswith("-"):
-            start_daemon(env)
+    code = _forwarded(argv)
+    if code is not None:
+        sys.exit(code)
     from amber.embedders import preload
 
     preload.start(argv, _locate)

@@ -47,3 +47,12 @@ class StoreCorrupt(BackendUnavailable):
 class EmbedderMismatch(AmberError):
     exit_code = 2
     kind = "embedder_mismatch"
+
+
+class Reported(AmberError):
+    """An error another process (the daemon) reported: its kind, exit code, message and hint."""
+
+    def __init__(self, kind: str, exit_code: int, message: str, hint: str | None) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
+        self.exit_code = exit_code

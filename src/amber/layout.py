@@ -39,6 +39,8 @@ class Filters:
     exclude_agent: str | None = None
     exclude_tags: list[str] = field(default_factory=list)
     include_history: bool = False
+    since: float | None = None  # created_ts bounds, epoch seconds
+    until: float | None = None
 
     def where(self) -> Where:
         where = Where()
@@ -58,6 +60,10 @@ class Filters:
         if not self.include_history:
             where.equals["state"] = "active"
             where.greater["expires_ts"] = time.time()
+        if self.since is not None:
+            where.greater["created_ts"] = self.since
+        if self.until is not None:
+            where.less_equal["created_ts"] = self.until
         return where
 
 

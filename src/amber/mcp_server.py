@@ -1,53 +1,51 @@
-"""MCP server: amber's memory, cache and skill tools for agents, over stdio or streamable HTTP."""
+"""MCP server: amber's operations as MCP tools, over stdio or streamable HTTP.
+
+Each tool is an operation of the use-case layer: its input schema is the operation's input
+model, its arguments are validated by that model (unknown arguments refused), its result is the
+document the CLI prints for the same call, and its errors are the CLI's JSON errors. Calls go
+to the store's daemon when one serves it (amber.dispatch), so `amber mcp` and the agents' CLI
+calls share one owner of the store.
+"""
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+import anyio
+from mcp.server.lowlevel import Server
+from mcp.types import (
+    CallToolRequestParams,
+    CallToolResult,
+    ListToolsResult,
+    TextContent,
+    Tool,
+    ToolAnnotations,
+)
 from pydantic import Field
 
-from amber import SCHEMA_VERSION, __version__
-from amber.compose import Runtime, session
-from amber.crashlog import append_traceback
+from amber import __version__
+from amber.crashlog import internal_error
+from amber.dispatch import Gateway
 from amber.errors import AmberError
-from amber.layout import MAX_QUERY_CHARS, Filters
-from amber.models import MemoryType
-from amber.project import git_project
-from amber.services import catalog
-from amber.services.context import PENDING_PER_CALL
-from amber.settings import Settings
-from amber.text import normalise_tags
+from amber.inputs import (
+    AutoIn,
+    CacheStoreIn,
+    GetIn,
+    Input,
+    ListIn,
+    MemoryTypeName,
+    RetrieveIn,
+    RouteIn,
+    StoreIn,
+)
+from amber.usecases.routing import SkillShowIn
 
 log = logging.getLogger("amber.mcp")
-
-DEFAULT_HOST = "127.0.0.1"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-# The JSON-schema types of the tool arguments (MCP clients show these to the model).
-MemoryTypeName = Literal["decision", "code", "error", "conversation", "technical", "knowledge"]
-Text = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
-Project = Annotated[
-    str | None,
-    Field(
-        description="Project scope. Omit for the git repository the server runs in; "
-        '"" means memories shared by every project.'
-    ),
-]
-TopK = Annotated[int, Field(ge=1, le=100, description="How many memories at most.")]
-Tags = Annotated[
-    list[str] | None,
-    Field(description='Tags, e.g. ["python-patterns", "fastapi"]; trimmed and lower-cased.'),
-]
 
 INSTRUCTIONS = (
     "amber is the shared memory of every agent working on this code. Before a task, call "
@@ -58,300 +56,189 @@ INSTRUCTIONS = (
 )
 
 
-def _doc(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document the CLI prints for the same command."""
-    return {"schema": SCHEMA_VERSION, **doc}
+class ForgetIdsIn(Input):
+    """MCP clients forget by id only: no filters, no `all`."""
+
+    ids: list[str] = Field(min_length=1, max_length=1000, description="Ids from results.")
 
 
-def _error_result(payload: dict[str, Any]) -> CallToolResult:
-    text = json.dumps(payload, ensure_ascii=False)
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=payload, is_error=True
-    )
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    operation: str
+    model: type[Input]
+    title: str
+    read_only: bool
+    destructive: bool
+    description: str
 
 
-def _log_crash(home: Path) -> Path | None:
-    """Append the traceback to the log file in the data folder; the caller never sees it."""
-    try:
-        return append_traceback(home, "mcp tool error")
-    except OSError:
-        log.exception("could not write %s/amber.log", home)
-        return None
+TOOLS = [
+    ToolSpec(
+        "memory_auto",
+        "auto",
+        AutoIn,
+        "Recall before a task",
+        True,
+        False,
+        "Call this FIRST, before starting any task: it returns a cached answer to the same "
+        "question when one exists (cache_hit, cached_response), otherwise the memories earlier "
+        "agents stored that bear on the task (context_chunks, best first), and the skill the "
+        "task belongs to (skill; read it with skill_get). status is cache_hit, memory_match or "
+        "no_match.",
+    ),
+    ToolSpec(
+        "memory_store",
+        "store",
+        StoreIn,
+        "Remember a decision",
+        False,
+        False,
+        "Call this AFTER finishing a task: keep what was decided or solved, and why (with tags "
+        "such as the skill used and the topic) so every later agent finds it with memory_auto. "
+        "Storing the same content again is harmless (status duplicate, tags merged); a key "
+        "supersedes the earlier memory with that key. Secrets are redacted first.",
+    ),
+    ToolSpec(
+        "memory_search",
+        "retrieve",
+        RetrieveIn,
+        "Search memories",
+        True,
+        False,
+        "Search stored memories (no cache, no skill), best first, with per-signal ranks and "
+        "scores (dense, bm25). Use it to look something up by topic or tag, or to find the id "
+        "of a memory to forget; before a task, prefer memory_auto.",
+    ),
+    ToolSpec(
+        "memory_list",
+        "list",
+        ListIn,
+        "List memories",
+        True,
+        False,
+        "List memories, newest first, filtered by project, type, tags, agent or time.",
+    ),
+    ToolSpec(
+        "memory_get",
+        "get",
+        GetIn,
+        "Read one memory",
+        True,
+        False,
+        "One memory by id, with the history of earlier memories it superseded.",
+    ),
+    ToolSpec(
+        "memory_forget",
+        "forget",
+        ForgetIdsIn,
+        "Forget memories",
+        False,
+        True,
+        "Permanently delete memories by id, e.g. a decision that turned out wrong or a memory "
+        "that leaked something private. Every id is checked first: if one is unknown nothing "
+        "is deleted. To replace a decision rather than delete it, store the new one with the "
+        "same key instead.",
+    ),
+    ToolSpec(
+        "cache_store",
+        "cache-store",
+        CacheStoreIn,
+        "Cache an answer",
+        False,
+        False,
+        "Keep a reusable answer to a question: memory_auto then returns it (cache_hit) for "
+        "questions with the same meaning. Guards refuse near misses (negation, other numbers, "
+        "names or quoted strings), and storing a related memory invalidates it.",
+    ),
+    ToolSpec(
+        "skill_route",
+        "route",
+        RouteIn,
+        "Route a task to a skill",
+        True,
+        False,
+        "Pick the skill a task belongs to (with confidence and alternatives; name null when "
+        "none fits) and assemble the context to work from: the parts of the skill that bear on "
+        "the task plus what earlier agents decided, within a token budget.",
+    ),
+    ToolSpec(
+        "skill_get",
+        "skills-show",
+        SkillShowIn,
+        "Read a skill",
+        True,
+        False,
+        "Read a skill's instructions (Markdown) and front matter, or one section of it. Call it "
+        "with the skill memory_auto or skill_route named.",
+    ),
+]
+BY_NAME = {spec.name: spec for spec in TOOLS}
 
 
-class AmberTools:
-    """The services behind the tools: one store session per call, one call at a time.
-
-    The embedded store admits one process at a time; opening it per call (and not holding it
-    between calls) lets the agents' own CLI calls in other processes take turns with us.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def runtime(self, need_embedder: bool = True) -> Iterator[Runtime]:
-        with self._lock, session(self.settings, need_embedder) as rt:
-            yield rt
-
-    def guarded(self, fn: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
-        """Turn amber's errors into tool errors (isError) carrying the message and the fix."""
-
-        @functools.wraps(fn)
-        def call(**kwargs: Any) -> Any:
-            try:
-                return _doc(fn(**kwargs))
-            except AmberError as exc:
-                return _error_result(exc.to_dict())
-            except Exception as exc:  # noqa: BLE001 - keep serving: log it, report it as a tool error
-                path = _log_crash(self.settings.home)
-                return _error_result(
-                    {
-                        "error": "internal_error",
-                        "message": f"{type(exc).__name__}: {exc}",
-                        "log": str(path) if path else None,
-                    }
-                )
-
-        return call
-
-
-def _scope(project: str | None) -> str:
-    return project.strip() if project is not None else git_project(Path.cwd())
-
-
-def build_server(settings: Settings, log_level: str = "WARNING") -> MCPServer:
-    """The MCP server with amber's seven tools, each calling the services the CLI calls."""
-    tools = AmberTools(settings)
-    server: MCPServer = MCPServer(
-        "amber", version=__version__, instructions=INSTRUCTIONS, log_level=log_level
-    )
-
-    def tool(title: str, read_only: bool, destructive: bool, idempotent: bool) -> Callable:
-        hints = ToolAnnotations(
-            title=title,
-            read_only_hint=read_only,
-            destructive_hint=destructive,
-            idempotent_hint=idempotent,
+def _tool(spec: ToolSpec) -> Tool:
+    return Tool(
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        input_schema=spec.model.model_json_schema(),
+        annotations=ToolAnnotations(
+            title=spec.title,
+            read_only_hint=spec.read_only,
+            destructive_hint=spec.destructive,
+            idempotent_hint=True,
             open_world_hint=False,
-        )
-
-        def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-            described = " ".join((fn.__doc__ or "").split())  # one paragraph, no indentation
-            server.add_tool(
-                tools.guarded(fn), title=title, description=described, annotations=hints
-            )
-            return fn
-
-        return register
-
-    @tool("Recall before a task", read_only=True, destructive=False, idempotent=True)
-    def memory_auto(
-        query: Annotated[Text, Field(description="A one-line summary of the task at hand.")],
-        project: Project = None,
-        top_k: TopK = 5,
-        budget_tokens: Annotated[
-            int | None, Field(ge=1, description="Token budget for the memories (default 2000).")
-        ] = None,
-        exclude_agent: Annotated[
-            str | None, Field(description="Skip memories stored by this agent (e.g. yourself).")
-        ] = None,
-    ) -> dict[str, Any]:
-        """Call this FIRST, before starting any task: it returns a cached answer to the same
-        question when one exists (cache_hit, cached_response), otherwise the memories earlier
-        agents stored that bear on the task (context_chunks, best first), and the skill the task
-        belongs to (skill; read it with skill_get). status is cache_hit, memory_match or
-        no_match."""
-        scope = _scope(project)
-        filters = Filters(project=scope, exclude_agent=exclude_agent or None)
-        with tools.runtime() as rt:
-            doc = rt.auto(query, filters, top_k, budget_tokens, scope)
-        return doc
-
-    @tool("Remember a decision", read_only=False, destructive=False, idempotent=True)
-    def memory_store(
-        content: Annotated[
-            str,
-            Field(
-                min_length=1,
-                description="What was decided or solved, and why, in a few sentences. "
-                "Secrets are redacted before anything is written.",
-            ),
-        ],
-        type: Annotated[MemoryTypeName, Field(description="Kind of memory.")] = "decision",
-        tags: Tags = None,
-        project: Project = None,
-        key: Annotated[
-            str | None,
-            Field(
-                description="A stable name for this decision; storing under the same key "
-                "again supersedes the earlier memory (kept as history)."
-            ),
-        ] = None,
-        expire_days: Annotated[
-            float | None, Field(gt=0, description="Forget it after this many days.")
-        ] = None,
-        agent: Annotated[str | None, Field(description="Your agent name, recorded.")] = None,
-    ) -> dict[str, Any]:
-        """Call this AFTER finishing a task: keep what was decided or solved (with tags such as
-        the skill used and the topic) so every later agent finds it with memory_auto. Storing
-        the same content again is harmless (status duplicate, tags merged); the result names
-        near duplicates and the earlier memory a key supersedes."""
-        with tools.runtime() as rt:
-            memory = rt.memory()
-            doc = memory.store_memory(
-                content,
-                MemoryType(type),
-                normalise_tags(tags),
-                _scope(project),
-                agent=agent or settings.agent or "",
-                key=(key or "").strip(),
-                expire_days=expire_days,
-            )
-            doc["degraded"] = memory.degraded
-            doc["filled_pending"] = catalog.fill_pending(memory, limit=PENDING_PER_CALL)
-        return doc
-
-    @tool("Search memories", read_only=True, destructive=False, idempotent=True)
-    def memory_search(
-        query: Annotated[Text, Field(description="What to look for.")],
-        top_k: TopK = 5,
-        type: Annotated[MemoryTypeName | None, Field(description="Only this kind.")] = None,
-        tags: Tags = None,
-        project: Project = None,
-        all_projects: Annotated[bool, Field(description="Search every project.")] = False,
-        mode: Annotated[
-            Literal["hybrid", "dense", "bm25"], Field(description="Which signals rank.")
-        ] = "hybrid",
-    ) -> dict[str, Any]:
-        """Search stored memories (no cache, no skill), best first, with per-signal ranks and
-        scores (dense, bm25) explaining each result. Use it to look something up by topic or
-        tag, or to find the id of a memory to forget; before a task, prefer memory_auto."""
-        filters = Filters(
-            project=None if all_projects else _scope(project),
-            types=[type] if type else [],
-            tags=normalise_tags(tags),
-        )
-        with tools.runtime() as rt:
-            memory = rt.memory()
-            results = memory.search(query, filters, top_k, mode=mode)
-            cfg = memory.config
-            return {
-                "status": "ok" if results else "no_match",
-                "results": [r.chunk() for r in results],
-                "total": len(results),
-                "search_type": mode,
-                "degraded": memory.degraded,
-                "fusion": {
-                    "method": cfg.fusion,
-                    "depth": cfg.fusion_depth,
-                    "k": cfg.rrf_k,
-                    "weights": list(cfg.weights),
-                },
-            }
-
-    @tool("Forget memories", read_only=False, destructive=True, idempotent=True)
-    def memory_forget(
-        ids: Annotated[
-            list[str],
-            Field(min_length=1, description="Ids of the memories to delete (from results)."),
-        ],
-    ) -> dict[str, Any]:
-        """Permanently delete memories by id, e.g. a decision that turned out wrong or a memory
-        that leaked something private. Every id is checked first: if one is unknown nothing is
-        deleted. To replace a decision rather than delete it, store the new one with the same
-        key instead."""
-        targets = sorted({i.strip() for i in ids})
-        with tools.runtime(need_embedder=False) as rt:
-            memory = rt.memory()
-            for target in targets:
-                catalog.get_memory(memory, target)
-            count = catalog.forget_memories(memory, targets)
-        return {"status": "forgotten", "count": count, "ids": targets}
-
-    @tool("Cache an answer", read_only=False, destructive=False, idempotent=True)
-    def cache_store(
-        query: Annotated[Text, Field(description="The question, as an agent would ask it.")],
-        response: Annotated[str, Field(min_length=1, description="The answer to reuse.")],
-        project: Project = None,
-        ttl_days: Annotated[
-            float | None, Field(gt=0, description="Keep it this many days (default 7).")
-        ] = None,
-    ) -> dict[str, Any]:
-        """Keep a reusable answer to a question: memory_auto then returns it (cache_hit) for
-        questions with the same meaning. Guards refuse near misses (negation, other numbers,
-        names or quoted strings), and storing a related memory invalidates it."""
-        from amber.layout import validate_text
-        from amber.redact import redact
-
-        validate_text(query, "query", MAX_QUERY_CHARS)
-        validate_text(response, "response", settings.max_content_bytes)
-        cleaned, asked = redact(response), redact(query)
-        with tools.runtime() as rt:
-            memory = rt.memory()
-            vector = memory.embed_query(asked.text)
-            doc = memory.cache.put(asked.text, cleaned.text, _scope(project), vector, ttl_days)
-            doc.update(
-                status="stored", redactions=cleaned.count + asked.count, degraded=memory.degraded
-            )
-        return doc
-
-    @tool("Route a task to a skill", read_only=True, destructive=False, idempotent=True)
-    def skill_route(
-        task: Annotated[Text, Field(description="What you are about to do.")],
-        project: Project = None,
-        top_k: TopK = 5,
-        budget_tokens: Annotated[
-            int, Field(ge=1, description="Tokens for the whole assembled context.")
-        ] = 8000,
-    ) -> dict[str, Any]:
-        """Pick the skill a task belongs to (with confidence and alternatives; name null when
-        none fits) and assemble the context to work from: the skill's instructions plus what
-        earlier agents decided (context), within a token budget. Use it to start a task in one
-        call; memory_auto is lighter when you only need the memories."""
-        scope = _scope(project)
-        with tools.runtime() as rt:
-            doc = rt.route(task, scope, top_k, budget_tokens)
-        return doc
-
-    @tool("Read a skill", read_only=True, destructive=False, idempotent=True)
-    def skill_get(
-        name: Annotated[
-            str, Field(min_length=1, description='Skill name, e.g. "python-patterns".')
-        ],
-    ) -> dict[str, Any]:
-        """Read a skill's instructions (body, Markdown) and front matter. Call it with the skill
-        memory_auto or skill_route named, and follow the instructions for the task."""
-        from amber.skills import SkillRegistry, default_skill_dirs
-
-        registry = SkillRegistry.load(default_skill_dirs(None, settings.skills_path))
-        return registry.get(name.strip()).document()
-
-    return server
+        ),
+    )
 
 
-def serve(settings: Settings, port: int | None = None, host: str = DEFAULT_HOST) -> None:
-    """Serve until the client hangs up (stdio) or the process is stopped (HTTP).
-
-    stdio: stdout carries only the protocol; logs go to stderr. HTTP: streamable HTTP at
-    http://HOST:PORT/mcp, loopback only unless another host is given.
-    """
-    if port is None:
-        build_server(settings).run("stdio")
-        return
-    shown = f"[{host}]" if ":" in host else host
-    sys.stderr.write(f"amber MCP server: streamable HTTP at http://{shown}:{port}/mcp\n")
-    if host not in LOOPBACK:
-        sys.stderr.write(
-            f"warning: {host} is reachable from other machines and the server has no "
-            "authentication: anyone who reaches it can read and change the memories\n"
-        )
-    build_server(settings, log_level="INFO").run("streamable-http", host=host, port=port)
+def _result(doc: dict[str, Any], error: bool) -> CallToolResult:
+    text = json.dumps(doc, ensure_ascii=False, default=str)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=doc, is_error=error
+    )
 
 
-if __name__ == "__main__":  # `python -m amber.mcp_server [--http PORT] [--host HOST]`
-    import amber.cli.mcp  # noqa: F401 - registers `amber mcp`
-    from amber.cli import run
+class Tools:
+    """Runs tool calls through the gateway, one at a time when they run in this process."""
 
-    sys.exit(run(["mcp", *sys.argv[1:]]))
+    def __init__(self, gateway: Gateway, home: Path) -> None:
+        self.gateway, self.home = gateway, home
+        self._local = threading.Lock()
+
+    def run(self, name: str, arguments: dict[str, Any] | None) -> CallToolResult:
+        spec = BY_NAME.get(name)
+        if spec is None:
+            error = {"error": "invalid_input", "message": f"unknown tool {name!r}"}
+            error["hint"] = f"one of: {', '.join(BY_NAME)}"
+            return _result(error, True)
+        try:
+            from amber.inputs import parse
+
+            args = dict(arguments or {})
+            parse(spec.model, args, 1 << 62)  # unknown or malformed arguments: refused here
+            with self._local:
+                return _result(self.gateway.call(spec.operation, args), False)
+        except AmberError as exc:
+            return _result(exc.to_dict(), True)
+        except Exception:  # noqa: BLE001 - keep serving: log it, report it as a tool error
+            return _result(internal_error(self.home, f"mcp tool {name}"), True)
+
+
+def build_server(tools: Tools) -> Server[Any]:
+    async def list_tools(_ctx: Any, _params: Any) -> ListToolsResult:
+        return ListToolsResult(tools=[_tool(spec) for spec in TOOLS])
+
+    async def call_tool(_ctx: Any, params: CallToolRequestParams) -> CallToolResult:
+        return await anyio.to_thread.run_sync(tools.run, params.name, params.arguments)
+
+    return Server(
+        "amber",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+__all__ = ["TOOLS", "MemoryTypeName", "Tools", "build_server"]

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-import platformdirs
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from amber import paths
 from amber.errors import InvalidInput
+from amber.urls import mask_url
 
-
-def _default_home() -> Path:
-    return Path(platformdirs.user_data_dir("amber", appauthor=False))
-
-
-def _default_cache() -> Path:
-    return Path(platformdirs.user_cache_dir("amber", appauthor=False))
+DAEMON_MODES = ("auto", "off")
 
 
 class Settings(BaseModel):
@@ -26,50 +23,106 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
-    home: Path = Field(default_factory=_default_home)
-    cache_dir: Path = Field(default_factory=_default_cache)  # derived files, safe to delete
-    embedder: Literal["auto", "builtin", "ollama"] = "auto"
-    agent: str | None = None
-    skills_path: str | None = None  # extra skill folders, os.pathsep-separated
+    home: Path = Field(description="the data folder (store, logs)")
+    cache_dir: Path = Field(description="derived files, safe to delete")
+    embedder: Literal["auto", "builtin", "ollama"] = Field(
+        "auto", description="embedder of a new store; auto: Ollama if it serves the model"
+    )
+    agent: str | None = Field(None, description="agent name recorded on writes")
+    skills_path: str | None = Field(None, description="extra skill folders, ':'-separated")
 
     ollama_host: str = Field(
         default="http://127.0.0.1:11434",
         validation_alias=AliasChoices("OLLAMA_HOST", "AMBER_OLLAMA_HOST"),
+        description="the Ollama server",
     )
-    ollama_model: str = "nomic-embed-text"
-    ollama_timeout: float = Field(default=10.0, gt=0)
-    ollama_keep_alive: str = "30m"
+    ollama_model: str = Field("nomic-embed-text", description="Ollama embedding model")
+    ollama_timeout: float = Field(10.0, gt=0, le=600, description="seconds per Ollama request")
+    ollama_keep_alive: str = Field("30m", description="how long Ollama keeps the model loaded")
 
     qdrant_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("QDRANT_URL", "AMBER_QDRANT_URL")
+        default=None,
+        validation_alias=AliasChoices("QDRANT_URL", "AMBER_QDRANT_URL"),
+        description="a Qdrant server or cluster instead of the embedded store",
     )
     qdrant_api_key: str | None = Field(
         default=None,
         validation_alias=AliasChoices("QDRANT_API_KEY", "AMBER_QDRANT_API_KEY"),
         repr=False,
+        description="the Qdrant server's API key",
     )
-    qdrant_timeout: float = Field(default=10.0, gt=0)
-    shard_number: int = Field(default=1, ge=1)
-    replication_factor: int = Field(default=1, ge=1)
+    qdrant_timeout: float = Field(10.0, gt=0, le=600, description="seconds per Qdrant request")
+    shard_number: int = Field(1, ge=1, le=1024, description="shards of a new server collection")
+    replication_factor: int = Field(1, ge=1, le=64, description="replicas of a new collection")
 
-    lock_timeout: float = Field(default=30.0, ge=0)
-    budget_tokens: int = Field(default=2000, ge=1)
-    top_k: int = Field(default=5, ge=1, le=100)
-    max_content_bytes: int = Field(default=64_000, ge=1)
+    lock_timeout: float = Field(30.0, ge=0, le=3600, description="seconds to wait for the store")
+    budget_tokens: int = Field(2000, ge=1, le=1_000_000, description="auto's token budget")
+    max_content_bytes: int = Field(
+        64_000, ge=1, le=16_000_000, description="largest memory, cached answer or import line"
+    )
 
-    bm25_avg_len: float = Field(default=60.0, gt=0)
-    fusion: Literal["rrf", "dbsf", "zscore"] = "zscore"
-    fusion_depth: int = Field(default=20, ge=3, le=100)
-    rrf_k: int = Field(default=60, ge=1)
-    dense_weight: float = Field(default=1.0, ge=0)
-    bm25_weight: float = Field(default=1.0, ge=0)
-    dense_floor: float = Field(default=0.40, ge=-1, le=1)  # benchmarks/calibrate.py
-    bm25_floor: float = Field(default=0.5, ge=0, le=1)  # share of query terms in the memory
+    daemon: Literal["auto", "off"] = Field(
+        "auto", description="auto: calls go through the store's daemon; off: in-process"
+    )
+    daemon_idle: float = Field(
+        900.0, ge=1, le=86400 * 7, description="idle seconds before the daemon stops"
+    )
+    mcp_token: str | None = Field(
+        None, repr=False, description="bearer token of `amber mcp --http` (else one is generated)"
+    )
+    mcp_allowed_hosts: str | None = Field(
+        None, description="extra Host names `amber mcp --http` answers to, comma-separated"
+    )
+    embed_backoff: float = Field(
+        30.0, ge=0, le=3600, description="seconds a failed embedder rests before a retry"
+    )
 
-    cache_threshold: float = Field(default=0.92, ge=0, le=1)
-    cache_ttl_days: float = Field(default=7.0, gt=0)
-    invalidate_threshold: float = Field(default=0.55, ge=0, le=1)
-    near_duplicate_threshold: float = Field(default=0.95, ge=0, le=1)
+    bm25_avg_len: float = Field(60.0, gt=0, le=100_000, description="BM25 average length")
+    fusion: Literal["rrf", "dbsf", "zscore"] = Field("zscore", description="fusion method")
+    fusion_depth: int = Field(20, ge=3, le=100, description="candidates each list brings to fusion")
+    rrf_k: int = Field(60, ge=1, le=10_000, description="the RRF constant")
+    dense_weight: float = Field(1.0, ge=0, le=100, description="fusion weight of dense")
+    bm25_weight: float = Field(1.0, ge=0, le=100, description="fusion weight of BM25")
+    dense_floor: float = Field(0.40, ge=-1, le=1, description="cosine a match needs")
+    bm25_floor: float = Field(0.5, ge=0, le=1, description="share of query terms a match needs")
+
+    cache_threshold: float = Field(0.92, ge=0, le=1, description="cosine a cache hit needs")
+    cache_ttl_days: float = Field(7.0, gt=0, le=36_500, description="days a cached answer lives")
+    invalidate_threshold: float = Field(
+        0.55, ge=0, le=1, description="cosine at which a new memory drops a cached answer"
+    )
+    near_duplicate_threshold: float = Field(
+        0.95, ge=0, le=1, description="cosine reported as a near duplicate"
+    )
+
+    @field_validator("ollama_host")
+    @classmethod
+    def _check_ollama(cls, value: str) -> str:
+        return _http_url(value, "an Ollama server", allow_bare_host=True)
+
+    @field_validator("qdrant_url")
+    @classmethod
+    def _check_qdrant(cls, value: str | None) -> str | None:
+        if value is None or value == ":memory:":
+            return value
+        if not value.strip():
+            return None
+        return _http_url(value, "a Qdrant server")
+
+
+def _http_url(value: str, what: str, allow_bare_host: bool = False) -> str:
+    """An http(s) URL with a host; Ollama's own `host:port` shorthand is accepted too."""
+    text = value.strip()
+    if allow_bare_host and "://" not in text:
+        text = f"http://{text}"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"{mask_url(value)!r} is not a URL of {what}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{mask_url(value)!r} is not an http:// or https:// URL of {what}")
+    return text
 
 
 def variable_names(field: str) -> list[str]:
@@ -83,9 +136,14 @@ def variable_names(field: str) -> list[str]:
     return [f"AMBER_{field.upper()}"]
 
 
-def _environment_values(environment: dict[str, str]) -> dict[str, str]:
-    values = {}
+def _environment_values(environment: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {
+        "home": Path(paths.data_home(environment)),
+        "cache_dir": Path(paths.cache_home(environment)),
+    }
     for field in Settings.model_fields:
+        if field in values:  # the folders, resolved above like the daemon client does
+            continue
         for name in variable_names(field):
             if name in environment:
                 values[field] = environment[name]
@@ -93,11 +151,13 @@ def _environment_values(environment: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; a malformed value names its variable."""
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from an environment (default: this process's); a malformed value names
+    its variable. The daemon passes each request's own environment."""
+    environment = os.environ if environ is None else environ
     if not overrides:
-        return _from_environment(tuple(sorted(os.environ.items())))
-    return _build({**_environment_values(dict(os.environ)), **overrides})
+        return _from_environment(tuple(sorted(environment.items())))
+    return _build({**_environment_values(environment), **overrides})
 
 
 @functools.lru_cache(maxsize=16)
@@ -112,9 +172,25 @@ def _build(values: dict[str, object]) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{variable_names(str(err['loc'][0]))[0]}: {err['msg']}" for err in exc.errors()
+            f"{variable_names(str(err['loc'][0]))[0]}: {_message(err)}" for err in exc.errors()
         )
         raise InvalidInput(
             f"invalid setting in the environment: {problems}",
             hint="fix or unset the variable named above",
         ) from exc
+
+
+def _message(error: dict) -> str:
+    """pydantic's message, without the echoed value when that may hold a credential."""
+    text = str(error["msg"])
+    return text.removeprefix("Value error, ")
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(variable, default, what it does) for every setting: `amber --help` and README."""
+    folders = {"home": "~/.local/share/amber", "cache_dir": "~/.cache/amber"}
+    rows = []
+    for field, info in Settings.model_fields.items():
+        default = folders.get(field) or ("unset" if info.default is None else str(info.default))
+        rows.append((variable_names(field)[0], default, info.description or ""))
+    return rows

@@ -36,3 +36,12 @@ def normalise_tags(raw: list[str] | None) -> list[str]:
             if tag:
                 seen.setdefault(tag, None)
     return list(seen)
+
+
+def preview(text: str, limit: int = 120) -> str:
+    """The first line of a text, cut at a word near `limit` characters."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if len(first) <= limit:
+        return first
+    cut = first[:limit]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip() + " …"

@@ -5,32 +5,66 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import click
 import typer
 from typer.exceptions import TyperException
 
-from amber.cli import admin, data, evaluate, mcp, memory, skills, task
+from amber import __version__
+from amber.cli import admin, data, evaluate, hook, init, invocation, mcp, memory, skills, task
+from amber.cli.invocation import Invocation
 from amber.cli.render import emit_error
-from amber.crashlog import append_traceback
+from amber.crashlog import internal_error
 from amber.errors import AmberError
-from amber.settings import load_settings
+from amber.settings import documented
+
+
+def _environment_help() -> str:
+    lines = [f"  {name:<31} {default:<23} {what}" for name, default, what in documented()]
+    return "\b\nEnvironment (variable, default, what it changes):\n" + "\n".join(lines)
+
 
 app = typer.Typer(
     name="amber",
     add_completion=False,
-    no_args_is_help=True,
+    no_args_is_help=False,
     pretty_exceptions_enable=False,
-    help="Local-first memory for AI coding agents. Before a task: `amber auto --query ...`; "
-    "after it: `amber store --content ... --type decision --tags ...`.\n\n"
-    "Exit codes: 0 answered, 1 nothing found, 2 invalid input, 3 backend unavailable, "
-    "4 internal error.",
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Local-first memory for AI coding agents.\n\n"
+    'Before a task:  amber auto --query "add background jobs to the API"\n\n'
+    'After it:       amber store --content "Use arq on Redis" --type decision '
+    "--tags python-patterns jobs\n\n"
+    "Exit codes: 0 answered, 1 nothing found, 2 invalid input, 3 a backend unavailable, "
+    "4 internal error. stdout is one JSON document when it is not a terminal (or --json).",
+    epilog=_environment_help(),
 )
 
-for module in (memory, data, admin, evaluate, skills, task, mcp):
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print amber's version.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+skills_app = typer.Typer(help="SKILL.md skills: list, show, validate, and teach the router.")
+skills.skills.attach(skills_app)
+app.add_typer(skills_app, name="skills")
+for module in (memory, data, admin, evaluate, skills, task, mcp, init, hook):
     module.commands.attach(app)
-app.add_typer(skills.skills_app, name="skills")
 
 
 _NARGS_OPTIONS = {"--tags", "-t"}
@@ -55,15 +89,6 @@ def expand_nargs(argv: list[str]) -> list[str]:
     return out
 
 
-def _log_crash() -> Path | None:
-    """Write the traceback to the log file in the data folder; never show it to the caller."""
-    try:
-        home = load_settings().home
-    except AmberError:
-        return None
-    return append_traceback(home, "internal error")
-
-
 @functools.cache
 def _click_command() -> Any:
     """The click command tree; typer rebuilds it from every signature on each call (about 30
@@ -71,39 +96,51 @@ def _click_command() -> Any:
     return typer.main.get_command(app)
 
 
-def run(argv: list[str]) -> int:
-    """Run the CLI on argv and return the exit code (the daemon and tests call this too)."""
-    os.umask(0o077)  # everything amber (and the embedded engine) writes is private: 0600 / 0700
-    command = _click_command()
+def _home() -> Any:
     try:
+        return invocation.current().settings().home
+    except AmberError:
+        return None
+
+
+def run(argv: list[str], call_of: Invocation | None = None) -> int:
+    """Run the CLI on argv and return the exit code (the daemon and tests call this too)."""
+    try:
+        token = invocation.use(call_of or invocation.of_this_process())
+    except AmberError as exc:  # the working folder is gone
+        emit_error(exc.to_dict())
+        return exc.exit_code
+    try:
+        return _run(argv)
+    finally:
+        invocation.reset(token)
+
+
+def _run(argv: list[str]) -> int:
+    os.umask(0o077)  # everything amber (and the embedded engine) writes is private: 0600 / 0700
+    try:
+        command = _click_command()
         result = command.main(args=expand_nargs(argv), prog_name="amber", standalone_mode=False)
     except AmberError as exc:
         emit_error(exc.to_dict())
         return exc.exit_code
-    except typer.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         emit_error({"error": "aborted", "message": "nothing was changed"})
         return 2
-    except TyperException as exc:
+    except (TyperException, click.exceptions.ClickException) as exc:
         emit_error(
             {
                 "error": "usage",
                 "message": exc.format_message(),
-                "hint": "see `amber --help` or `amber COMMAND --help`",
+                "hint": f"see `amber {argv[0] if argv else ''} --help`".replace("  ", " "),
             }
         )
         return 2
     except KeyboardInterrupt:
         emit_error({"error": "interrupted", "message": "stopped by the user"})
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: log, report, exit 4
-        path = _log_crash()
-        emit_error(
-            {
-                "error": "internal_error",
-                "message": f"{type(exc).__name__}: {exc}",
-                "log": str(path) if path else None,
-            }
-        )
+    except Exception:  # noqa: BLE001 - the last line of defence: log, report, exit 4
+        emit_error(internal_error(_home(), "internal error"))
         return 4
     return result if isinstance(result, int) else 0
 

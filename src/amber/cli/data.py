@@ -1,55 +1,29 @@
-"""CLI commands for keeping data: export, import, and reindex into another embedder."""
+"""Commands that keep data: export, import, reindex, knowledge-sync, bm25-sync."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from amber.cli.options import Commands, JsonOpt, cli_settings, finish
-from amber.errors import InvalidInput
-
-
-def _write_private(path: Path, lines: Iterable[str]) -> int:
-    """Write lines to `path` (mode 0600) through a partial file renamed when complete; returns
-    how many lines were written. A failed export leaves no half-written file behind."""
-    if path.is_dir():
-        raise InvalidInput(f"--output {path} is a folder", hint="give a file name")
-    partial = path.with_name(path.name + ".partial")
-    try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from exc
-    written = 0
-    try:
-        os.fchmod(fd, 0o600)  # an old partial file may have had wider permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for line in lines:
-                handle.write(line + "\n")
-                written += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return written
-
+from amber.cli import invocation
+from amber.cli.options import Commands, JsonOpt, ProjectOpt, context, invoke, resolve
+from amber.usecases.data import ExportIn, export_lines
 
 commands = Commands()
 
 
-@commands()
+@commands("export", example="amber export --output backup.jsonl")
 def export(
     project: Annotated[
         str | None,
-        typer.Option("--project", "-p", help="Only this project (default: every memory)."),
+        typer.Option("--project", "-p", help="Only this project. Default: every memory."),
     ] = None,
     output: Annotated[
         Path | None,
@@ -57,51 +31,40 @@ def export(
     ] = None,
     redact_: Annotated[
         bool,
-        typer.Option(
-            "--redact",
-            help="Redact secrets on the way out, even those stored with --allow-secrets.",
-        ),
+        typer.Option("--redact", help="Redact secrets, even those stored with --allow-secrets."),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write every memory, history included, as JSON lines: a manifest line, then oldest first."""
-    from amber.compose import session
-    from amber.services import transfer
+    if output is not None:
+        invoke("export", {"project": project, "output": str(output), "redact": redact_}, as_json)
+        return
+    from amber.inputs import parse
 
-    scope = project.strip() if project is not None else None
-    with session(cli_settings(), need_embedder=False) as rt:
-        lines = transfer.export_lines(rt.memory(), rt.identity, scope, redact_secrets=redact_)
-        if output is None:
-            for line in lines:
-                sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-            return
-        written = _write_private(output, lines)
-    finish({"status": "exported", "count": written - 1, "path": str(output)}, as_json)
+    inp = parse(ExportIn, {"project": project, "redact": redact_})
+    for line in export_lines(context(), inp):
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @contextmanager
-def _source(name: str, home: Path) -> Iterator[Path]:
-    """The file to import; stdin (-) is spooled into a private file under AMBER_HOME, because
-    import reads its input twice (check every line, then write)."""
-    if name != "-":
-        path = Path(name)
-        if not path.is_file():
-            raise InvalidInput(f"no file {name}", hint="pass a file from `amber export`, or -")
-        yield path
-        return
+def spooled_stdin(home: Path) -> Iterator[Path]:
+    """stdin copied into a private file under AMBER_HOME: import reads its input twice (check
+    every line, then write)."""
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    spool = home / f".import-{os.getpid()}.jsonl"
+    spool = home / f".import-{os.getpid()}-{id(home):x}.jsonl"
     fd = os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle)
+            call_of = invocation.current()
+            stream = call_of.stdin if call_of.stdin is not None else sys.stdin.buffer
+            shutil.copyfileobj(stream, handle)
         yield spool
     finally:
         spool.unlink(missing_ok=True)
 
 
-@commands("import")
+@commands("import", example="amber import backup.jsonl")
 def import_(
     source: Annotated[str, typer.Argument(help="A file written by `amber export`, or - (stdin).")],
     allow_secrets: Annotated[
@@ -109,33 +72,55 @@ def import_(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import an export: memories already in the store are skipped, so importing twice is safe."""
-    from amber.cli.progress import Progress
-    from amber.compose import session
-    from amber.services import transfer
-
-    settings = cli_settings()
-    with _source(source, settings.home) as path:
-        plan = transfer.check_import(path, settings.max_content_bytes)
-        with session(settings) as rt:
-            memory = rt.memory()
-            advance = Progress("importing", plan.count, "memories").advance if plan.count else None
-            doc = transfer.import_file(memory, plan, allow_secrets=allow_secrets, advance=advance)
-            doc["degraded"] = memory.degraded
-    finish(doc, as_json)
+    """Import an export, all or nothing: memories already stored are skipped, so importing
+    twice is safe."""
+    if source != "-":
+        invoke("import", {"path": str(resolve(source)), "allow_secrets": allow_secrets}, as_json)
+        return
+    with spooled_stdin(invocation.current().settings().home) as path:
+        invoke("import", {"path": str(path), "allow_secrets": allow_secrets}, as_json)
 
 
-def reindex_to(name: str, as_json: bool) -> None:
-    """`amber reindex --embedder NAME`: called by the `reindex` command in cli.py."""
-    from amber.cli.progress import Progress
-    from amber.compose import session
-    from amber.services import transfer
+@commands("reindex", example="amber reindex --pending")
+def reindex(
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Embed memories stored while the embedder was down.")
+    ] = False,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            "--embedder",
+            help="Move every memory to this embedder (builtin or ollama): a new collection, "
+            "switched to only when complete.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Maintenance on the vectors: fill pending ones, or move to another embedder."""
+    name = embedder.strip().lower() if embedder is not None else None
+    invoke("reindex", {"pending": pending, "embedder": name}, as_json)
 
-    def meter(total: int) -> transfer.Advance:
-        return Progress("reindexing", total, "memories").advance
 
-    # AMBER_EMBEDDER may already name the target; the pinned store must still open.
-    settings = cli_settings().model_copy(update={"embedder": "auto"})
-    with session(settings, need_embedder=False) as rt:
-        doc = transfer.reindex(rt, name.strip().lower(), meter=meter)
-    finish(doc, as_json)
+@commands("knowledge-sync", example="amber knowledge-sync --dir docs/ --reset")
+def knowledge_sync(
+    dir_: Annotated[
+        Path,
+        typer.Option("--dir", help="A folder of Markdown and text files, read recursively."),
+    ] = Path("knowledge"),
+    project: ProjectOpt = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Also forget what came from files that are gone.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Keep a folder of documents as `knowledge` memories: chunked by section, unchanged
+    chunks skipped (content hashes), edited ones superseded."""
+    invoke(
+        "knowledge-sync", {"dir": str(resolve(dir_)), "project": project, "reset": reset}, as_json
+    )
+
+
+@commands("bm25-sync", example="amber bm25-sync")
+def bm25_sync(as_json: JsonOpt = False) -> None:
+    """Kept for the replaced CLI: BM25 lives inside the store, so there is nothing to sync."""
+    invoke("bm25-sync", {}, as_json)

@@ -1,4 +1,5 @@
-"""Output for people and agents: one JSON document on stdout, or a readable view on a terminal."""
+"""Output: one JSON document on stdout for agents and scripts (stdout not a terminal, or
+--json), a readable view for a person at a terminal; errors are JSON on stderr."""
 
 from __future__ import annotations
 
@@ -11,52 +12,27 @@ def wants_json(flag: bool) -> bool:
     return flag or not sys.stdout.isatty()
 
 
-def emit(doc: dict[str, Any], as_json: bool) -> None:
+def _write(stream: Any, text: str) -> None:
+    """Write text that may hold lone surrogates (argv bytes that were not UTF-8) without
+    failing: they are shown as backslash escapes."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        stream.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+def emit(doc: dict[str, Any], as_json: bool, view: str = "") -> None:
     if wants_json(as_json):
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+        _write(sys.stdout, dumps(doc) + "\n")
         return
-    sys.stdout.write(human(doc) + "\n")
+    from amber.cli.views import show
+
+    show(doc, view)
 
 
 def emit_error(payload: dict[str, Any]) -> None:
-    sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
-
-
-def _chunk_lines(chunks: list[dict[str, Any]]) -> list[str]:
-    lines = []
-    for c in chunks:
-        tags = ", ".join(c.get("tags") or [])
-        lines.append(f"- [{c.get('type')}] {c.get('id')}  score {c.get('score')}  tags: {tags}")
-        lines.extend(f"    {line}" for line in str(c.get("content", "")).splitlines()[:12])
-    return lines
-
-
-def human(doc: dict[str, Any]) -> str:
-    """A plain-text view of any document amber prints."""
-    lines: list[str] = []
-    if "status" in doc:
-        lines.append(f"status: {doc['status']}")
-    if doc.get("cache_hit"):
-        lines.append(f"cached answer (score {doc.get('cache_score')}):")
-        lines.append(str(doc.get("cached_response")))
-    if doc.get("context_chunks"):
-        lines.extend(_chunk_lines(doc["context_chunks"]))
-    if doc.get("results"):
-        lines.extend(_chunk_lines(doc["results"]))
-    if doc.get("memories"):
-        for m in doc["memories"]:
-            first = str(m.get("content", "")).splitlines()[0][:100] if m.get("content") else ""
-            lines.append(f"{m['id']}  {m['type']:<12} {m['created_at'][:19]}  {first}")
-    for key, value in doc.items():
-        if key in {
-            "status",
-            "cache_hit",
-            "cached_response",
-            "context_chunks",
-            "results",
-            "memories",
-            "schema",
-        } or value in (None, [], {}):
-            continue
-        lines.append(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
-    return "\n".join(lines)
+    _write(sys.stderr, dumps(payload) + "\n")

@@ -1,4 +1,5 @@
-"""CLI commands for skills and the orchestrator: skills list/show/validate/feedback, route, run."""
+"""Skill commands: skills list/show/validate/feedback, and route (skill + memories as one
+context for a task)."""
 
 from __future__ import annotations
 
@@ -7,70 +8,50 @@ from typing import Annotated
 
 import typer
 
-from amber.cli.options import (
-    AgentOpt,
-    Commands,
-    JsonOpt,
-    ProjectOpt,
-    cli_settings,
-    finish,
-    project_scope,
-)
-from amber.errors import InvalidInput
+from amber.cli.options import AgentOpt, Commands, JsonOpt, ProjectOpt, invoke, resolve
 
-skills_app = typer.Typer(help="SKILL.md skills: list, show, validate, and teach the router.")
+skills = Commands()  # the `amber skills …` group
 commands = Commands()
 
 
-@skills_app.command("list")
+@skills("list", example="amber skills list")
 def skills_list(as_json: JsonOpt = False) -> None:
-    """Every loaded skill, and the files that could not be loaded (with why)."""
-    from amber.skills import SkillRegistry, default_skill_dirs
-
-    registry = SkillRegistry.load(default_skill_dirs(None, cli_settings().skills_path))
-    skills = [
-        {
-            "name": s.name,
-            "description": s.description,
-            "path": str(s.path),
-            "allowed_tools": s.allowed_tools,
-        }
-        for s in registry.skills.values()
-    ]
-    problems = [str(p) for p in registry.problems]
-    finish({"skills": skills, "problems": problems}, as_json, found=bool(skills))
+    """Every loaded skill and where it came from, and the files that could not be loaded."""
+    invoke("skills-list", {}, as_json)
 
 
-@skills_app.command("show")
-def skills_show(name: Annotated[str, typer.Argument()], as_json: JsonOpt = False) -> None:
-    """One skill's front matter and instructions."""
-    from amber.skills import SkillRegistry, default_skill_dirs
+@skills("show", example='amber skills show python-patterns --section "6. FastAPI"')
+def skills_show(
+    name: Annotated[str, typer.Argument(help="The skill's name.")],
+    section: Annotated[
+        str | None, typer.Option("--section", help="Only this section (heading text).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One skill's front matter and instructions, rendered on a terminal."""
+    invoke("skills-show", {"name": name, "section": section}, as_json)
 
-    skill = SkillRegistry.load(default_skill_dirs(None, cli_settings().skills_path)).get(name)
-    finish(skill.document(), as_json)
 
-
-@skills_app.command("validate")
+@skills("validate", example="amber skills validate skills/")
 def skills_validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="SKILL.md files or folders.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check SKILL.md front matter (exit 2 if any skill is invalid)."""
-    from amber.skills import default_skill_dirs, validate_paths
-
-    targets = paths or default_skill_dirs(None, cli_settings().skills_path)
-    skills, problems = validate_paths(targets)
-    doc = {
-        "status": "invalid" if problems else "valid",
-        "valid": [s.name for s in skills],
-        "problems": [{"path": str(p.path), "line": p.line, "message": p.message} for p in problems],
-    }
-    finish(doc, as_json)
-    if problems:
-        raise typer.Exit(2)
+    invoke("skills-validate", {"paths": [str(resolve(p)) for p in paths or []]}, as_json)
 
 
-@skills_app.command("feedback")
+@skills("stats", example="amber skills stats")
+def skills_stats(as_json: JsonOpt = False) -> None:
+    """Per skill: how often it was routed, its feedback, and whether it is valid, shadowed by
+    another copy or invalid."""
+    invoke("skills-stats", {}, as_json)
+
+
+@skills(
+    "feedback",
+    example='amber skills feedback --skill python-patterns --task "add jobs" --outcome success',
+)
 def skills_feedback(
     skill: Annotated[str, typer.Option("--skill", help="The skill that was used.")],
     task: Annotated[str, typer.Option("--task", help="The task it was used for.")],
@@ -80,41 +61,29 @@ def skills_feedback(
     as_json: JsonOpt = False,
 ) -> None:
     """Teach the router: later tasks like this one lean towards (or away from) the skill."""
-    from amber.compose import session
-    from amber.services.router import record_outcome
-
-    if outcome not in ("success", "failure"):
-        raise InvalidInput(f"unknown --outcome {outcome!r}; allowed: success, failure")
-    settings = cli_settings()
-    with session(settings) as rt:
-        rt.registry().get(skill)
-        doc = record_outcome(
-            rt.memory(),
-            skill,
-            task,
-            outcome == "success",
-            project_scope(project),
-            agent or settings.agent or "",
-        )
-    finish(doc, as_json)
+    args = {"skill": skill, "task": task, "outcome": outcome, "project": project, "agent": agent}
+    invoke("skills-feedback", args, as_json)
 
 
-@commands()
+@commands("route", example='amber route --task "design a FastAPI service with background jobs"')
 def route(
     task: Annotated[str, typer.Option("--task", help="What the agent is about to do.")],
     project: ProjectOpt = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 5,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Memories at most.")] = 5,
     budget_tokens: Annotated[
-        int, typer.Option("--budget-tokens", min=1, help="Tokens for the whole context.")
+        int, typer.Option("--budget-tokens", help="Tokens for the whole context.")
     ] = 8000,
+    full: Annotated[
+        bool, typer.Option("--full", help="The whole skill, not only the sections that bear.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Route a task to a skill and assemble its context: instructions plus memories."""
-    from amber.compose import session
-
-    settings = cli_settings()
-    with session(settings) as rt:
-        doc = rt.route(task, project_scope(project), top_k, budget_tokens)
-    finish(
-        doc, as_json, found=doc["skill"]["name"] is not None or doc["auto"]["status"] != "no_match"
-    )
+    args = {
+        "task": task,
+        "project": project,
+        "top_k": top_k,
+        "budget_tokens": budget_tokens,
+        "full": full,
+    }
+    invoke("route", args, as_json)

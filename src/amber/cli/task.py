@@ -12,26 +12,26 @@ import typer
 
 from amber import SCHEMA_VERSION
 from amber import text as textops
-from amber.cli.options import Commands, JsonOpt, ProjectOpt, cli_settings, finish, project_scope
+from amber.cli import invocation
+from amber.cli.options import Commands, JsonOpt, ProjectOpt, clean, cli_settings
 from amber.cli.render import emit, emit_error, wants_json
+from amber.dispatch import Gateway
 from amber.errors import BackendUnavailable
 from amber.settings import Settings
+from amber.usecases import exit_code
 
 # Chat needs a longer wait than an embedding: loading the model and reading a long context can
 # take a minute on a CPU before the first piece arrives. The timeout is per step (connect, each
 # wait for more bytes), so the answer itself may take as long as it needs.
 CHAT_MIN_TIMEOUT = 120.0
-RUN_TAG = "amber-run"
 SUMMARY_CHARS = 1000
 
 
-def _bundle(settings: Settings, task: str, scope: str, top_k: int, budget: int) -> dict[str, Any]:
-    """The same document `route` prints: skill, auto result, assembled context."""
-    from amber.compose import session
-
-    with session(settings) as rt:
-        doc = rt.route(task, scope, top_k, budget)
-    return doc
+def gateway() -> Gateway:
+    """`run` stays in this process (it streams an answer for minutes); its store work goes
+    where every other call's goes: to the store's daemon, or in-process when it is off."""
+    call_of = invocation.current()
+    return Gateway(call_of.env, call_of.cwd, call_of.settings())
 
 
 def messages_for(task: str, context: str) -> list[dict[str, str]]:
@@ -73,52 +73,6 @@ def _ask_model(
         return "".join(pieces), chat.stats
 
 
-def _keep(
-    settings: Settings,
-    task: str,
-    answer: str,
-    scope: str,
-    skill: str | None,
-    cache: bool,
-    store: bool,
-) -> dict[str, Any]:
-    """Store the decision, then cache the answer, in a session opened only now (the model may
-    have taken minutes; the embedded store admits one process at a time)."""
-    from amber.compose import session
-    from amber.models import MemoryType
-    from amber.redact import redact
-
-    kept: dict[str, Any] = {"cached": False, "stored": None, "redactions": 0, "degraded": []}
-    with session(settings) as rt:
-        memory = rt.memory()
-        if store:
-            tags = [skill, RUN_TAG] if skill else [RUN_TAG]
-            result = memory.store_memory(
-                decision_summary(task, answer),
-                MemoryType.decision,
-                tags,
-                scope,
-                agent=settings.agent or "",
-            )
-            kept["stored"] = result["id"]
-        # After the store: storing a memory invalidates cached answers near it, this one too.
-        if cache:
-            cleaned = redact(answer)
-            if len(cleaned.text.encode("utf-8")) > settings.max_content_bytes:
-                kept["degraded"].append(
-                    {
-                        "signal": "cache",
-                        "reason": f"the answer is over AMBER_MAX_CONTENT_BYTES "
-                        f"({settings.max_content_bytes}); not cached",
-                    }
-                )
-            else:
-                memory.cache.put(task, cleaned.text, scope, memory.embed_query(task))
-                kept.update(cached=True, redactions=cleaned.count)
-        kept["degraded"].extend(memory.degraded)
-    return kept
-
-
 def _show(doc: dict[str, Any], as_json: bool, streamed: bool) -> None:
     """One JSON document for agents; for a person, the answer (unless it was streamed) and
     a short trailer."""
@@ -155,7 +109,7 @@ def run_task(
         ),
     ] = None,
     project: ProjectOpt = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 5,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Memories at most.")] = 5,
     budget_tokens: Annotated[
         int, typer.Option("--budget-tokens", min=1, help="Tokens for the whole context.")
     ] = 8000,
@@ -171,13 +125,14 @@ def run_task(
     """Run a task: route it to a skill, then answer it with a local model through Ollama."""
     started = time.perf_counter()
     settings = cli_settings()
-    scope = project_scope(project)
-    bundle_doc = _bundle(settings, task, scope, top_k, budget_tokens)
+    door = gateway()
+    asked_for = {"task": task, "project": project, "top_k": top_k, "budget_tokens": budget_tokens}
+    bundle_doc = door.call("route", clean(asked_for))
     if model is None:
-        found = (
-            bundle_doc["skill"]["name"] is not None or bundle_doc["auto"]["status"] != "no_match"
-        )
-        finish(bundle_doc, as_json, found=found)
+        emit(bundle_doc, as_json, "route")
+        code = exit_code("route", bundle_doc)
+        if code:
+            raise typer.Exit(code)
         return
     bundled = time.perf_counter()
     route, auto = bundle_doc["skill"], bundle_doc["auto"]
@@ -185,7 +140,7 @@ def run_task(
     doc: dict[str, Any] = {
         "status": "answered",
         "task": task,
-        "project": scope or None,
+        "project": bundle_doc["auto"].get("project"),
         "skill": skill,
         "model": model,
     }
@@ -211,7 +166,20 @@ def run_task(
     failure: BackendUnavailable | None = None
     if answer.strip() and (cache or store):
         try:
-            kept = _keep(settings, task, answer, scope, route["name"], cache, store)
+            kept = door.call(
+                "run-keep",
+                clean(
+                    {
+                        "task": task,
+                        "answer": answer,
+                        "summary": decision_summary(task, answer),
+                        "project": project,
+                        "skill": route["name"],
+                        "cache": cache,
+                        "store": store,
+                    }
+                ),
+            )
         except BackendUnavailable as exc:  # keep the answer the model spent minutes on
             failure = exc
             doc["degraded"].append({"signal": "store", "reason": exc.message})

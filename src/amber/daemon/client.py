@@ -1,135 +1,343 @@
-"""The forwarding client: hands a CLI call to a running `amber serve`, else runs it in-process.
+"""The daemon client, standard library only: a call answered by the store's daemon never
+imports amber's heavy modules, so the shims can use it under any python3.
 
-Standard library only, so a call that the warm daemon answers never imports the heavy modules.
+`forward_argv` hands a CLI call to the daemon and prints its answer; `call` runs one operation
+there and returns its document; `ensure` starts the store's daemon when none serves it and
+waits for it (bounded), so a caller never races it for the store.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
 import os
 import socket
-import subprocess
 import sys
-from pathlib import Path
+import time
+from collections.abc import Mapping
 
-FORWARDED_ENV = ("AMBER_", "QDRANT_", "OLLAMA_")
-STDIN_FLAGS = {"--content", "-c", "--response", "-r"}
-# Long-running or streaming commands stay in the caller's process.
-IN_PROCESS = {"serve", "mcp", "run", "eval"}
+from amber.daemon import protocol
+from amber.paths import cache_home, data_home
+
+# Commands that change the store or read it: worth starting a daemon for.
+STORE_COMMANDS = frozenset(
+    {
+        "auto",
+        "store",
+        "retrieve",
+        "cache-store",
+        "cache-clear",
+        "list",
+        "get",
+        "forget",
+        "health",
+        "route",
+        "export",
+        "import",
+        "reindex",
+        "optimize",
+        "knowledge-sync",
+        "bm25-sync",
+        "hook",
+    }
+)
+STDIN_FLAGS = frozenset({"--content", "-c", "--response", "-r"})
+START_SECONDS = 60.0  # how long a caller waits for the daemon it started
 
 
-def data_home(env: dict[str, str]) -> Path:
-    """$AMBER_HOME, else the XDG data folder (what platformdirs gives on Linux)."""
-    if env.get("AMBER_HOME"):
-        return Path(env["AMBER_HOME"]).expanduser()
-    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "amber"
+class DaemonError(Exception):
+    """The daemon could not be reached or started; the message says why and what to do."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
 
 
-def socket_path(env: dict[str, str]) -> Path:
-    home = data_home(env).resolve()
-    runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime).is_dir():
-        digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
-        return Path(runtime) / f"amber-{digest}.sock"
-    return home / "amberd.sock"
+def request_env(env: Mapping[str, str]) -> dict[str, str]:
+    """What a request carries: amber's own variables, with the folders resolved here (the
+    daemon does not see the caller's HOME or XDG_* variables)."""
+    out = {k: v for k, v in env.items() if protocol.honoured(k)}
+    out["AMBER_HOME"] = data_home(env)
+    out["AMBER_CACHE_DIR"] = cache_home(env)
+    return out
+
+
+class Unreachable(Exception):
+    """No daemon listens at the address (or it refused: it runs other code and is stopping)."""
+
+
+_version: list[str] = []
 
 
 def code_version() -> str:
-    """Identifies the code on disk: a daemon built from other code is refused."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        info = path.stat()
-        digest.update(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns};".encode())
-    return digest.hexdigest()[:16]
+    """This code's version, computed once per process."""
+    if not _version:
+        _version.append(protocol.code_version())
+    return _version[0]
 
 
-def _needs_stdin(argv: list[str]) -> bool:
-    pairs = zip(argv, argv[1:], strict=False)
-    return any(flag in STDIN_FLAGS and value == "-" for flag, value in pairs) or (
-        len(argv) >= 2 and argv[0] == "import" and "-" in argv[1:]
-    )
-
-
-def request(argv: list[str], env: dict[str, str]) -> dict:
-    body = {
-        "version": code_version(),
-        "argv": argv,
-        "cwd": os.getcwd(),
-        "env": {k: v for k, v in env.items() if k.startswith(FORWARDED_ENV)},
-        "tty": sys.stdout.isatty(),
-        "stdin": None,
-    }
-    if _needs_stdin(argv):
-        body["stdin"] = base64.b64encode(sys.stdin.buffer.read()).decode()
-    return body
-
-
-def exchange(path: Path, body: dict, timeout: float | None = None) -> dict | None:
-    """One request and its answer over the Unix socket; None when no daemon answers."""
+def exchange(path: str, message: Mapping[str, object], timeout: float | None) -> dict:
+    """One request and its answer. Unreachable when nothing answers the connection; a
+    DaemonError when the daemon goes away in the middle of the call."""
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise Unreachable(str(exc)) from exc
+    with conn:
+        try:
             conn.settimeout(2.0)
             conn.connect(str(path))
+        except OSError as exc:
+            raise Unreachable(str(exc)) from exc
+        try:
             conn.settimeout(timeout)
-            conn.sendall(json.dumps(body).encode() + b"\n")
+            conn.sendall(protocol.encode(message))
             chunks = []
             while True:
-                chunk = conn.recv(65536)
+                chunk = conn.recv(1 << 16)
                 if not chunk:
                     break
                 chunks.append(chunk)
-    except OSError:
-        return None
+        except OSError as exc:
+            raise DaemonError(
+                f"the daemon stopped while answering this call ({exc})",
+                "see $AMBER_HOME/daemon.log; run the call again (a new daemon starts)",
+            ) from exc
     try:
-        return json.loads(b"".join(chunks))
+        answer = json.loads(b"".join(chunks))
     except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise DaemonError(
+            "the daemon's answer was cut off or garbled",
+            "see $AMBER_HOME/daemon.log; run the call again",
+        )
+    if answer.get("refused"):
+        raise Unreachable(str(answer["refused"]))
+    return answer
+
+
+def address(env: Mapping[str, str]) -> str | None:
+    """The socket the store's daemon recorded, if any (not checked: the call will tell)."""
+    record = protocol.read_address(data_home(env))
+    if record is None or record.get("store_key") != protocol.store_key(env):
+        return None
+    return str(record["socket"])
+
+
+def _ping(path: str) -> dict | None:
+    try:
+        return exchange(path, {"kind": "ping", "env": {}}, 5.0)
+    except (Unreachable, DaemonError):
         return None
 
 
-def forward(argv: list[str], env: dict[str, str]) -> int | None:
-    """The exit code of the call answered by the daemon, or None to run it in-process."""
-    path = socket_path(env)
-    if not path.exists():
+def live_socket(env: Mapping[str, str]) -> str | None:
+    """The socket of the daemon serving this caller's store, when one runs this code."""
+    path = address(env)
+    if path is None:
         return None
-    body = request(argv, env)
-    answer = exchange(path, body)
-    if answer is None or answer.get("refused"):
-        if body["stdin"] is not None:  # already read: hand it to the in-process run instead
-            raw = base64.b64decode(body["stdin"])
-            sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
-        return None
-    sys.stdout.write(answer.get("stdout", ""))
-    sys.stderr.write(answer.get("stderr", ""))
-    return int(answer.get("code", 4))
+    answer = _ping(path)
+    return path if answer is not None and answer.get("version") == code_version() else None
 
 
-def start_daemon(env: dict[str, str]) -> None:
-    """Start `amber serve` detached; this call still runs in-process."""
-    subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amber",
-            "serve",
-            "--idle-timeout",
-            env.get("AMBER_DAEMON_IDLE", "900"),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=env,
+def stop(path: str, seconds: float = 30.0) -> bool:
+    """Ask the daemon at `path` to stop and wait (bounded) until it is gone; True if it was
+    running. A daemon finishes the calls in flight first."""
+    try:
+        exchange(path, {"kind": "stop", "env": {}}, 10.0)
+    except (Unreachable, DaemonError):
+        return False
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and _ping(path) is not None:
+        time.sleep(0.02)
+    return True
+
+
+def _stdin_for(argv: list[str]) -> str | None:
+    """The caller's stdin, when the command reads it (`--content -`, `--response -`, `hook`)."""
+    reads = any(argv[i] in STDIN_FLAGS and argv[i + 1] == "-" for i in range(len(argv) - 1))
+    if not reads and argv[:1] != ["hook"]:
+        return None
+    import base64
+
+    return base64.b64encode(sys.stdin.buffer.read(protocol.MAX_REQUEST // 2)).decode()
+
+
+def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
+    """`import -` reads a file twice: its stdin is copied to a private file the daemon reads."""
+    if argv[:1] != ["import"] or "-" not in argv[1:]:
+        return argv, None
+    os.makedirs(home, mode=0o700, exist_ok=True)
+    spool = os.path.join(home, f".import-{os.getpid()}.jsonl")
+    fd = os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        for block in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
+            handle.write(block)
+    return [spool if a == "-" else a for a in argv], spool
+
+
+def argv_request(argv: list[str], env: Mapping[str, str]) -> dict[str, object]:
+    tty = sys.stdout.isatty()
+    return {
+        "kind": "argv",
+        "version": code_version(),
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "env": request_env(env),
+        "tty": tty,
+        "columns": os.get_terminal_size(sys.stdout.fileno()).columns if tty else 0,
+        "stdin": _stdin_for(argv),
+    }
+
+
+def _remove(path: str) -> None:
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def print_answer(answer: Mapping[str, object]) -> int:
+    sys.stdout.write(str(answer.get("stdout", "")))
+    sys.stderr.write(str(answer.get("stderr", "")))
+    sys.stdout.flush()
+    code = answer.get("code", 4)
+    return code if isinstance(code, int) else 4
+
+
+def forward(
+    argv: list[str], env: Mapping[str, str], start: bool, python: str, idle: str
+) -> int | None:
+    """The exit code of the call answered by the store's daemon (started first when `start`
+    and none runs), or None when no daemon can answer it (the caller runs it itself)."""
+    path = address(env)
+    home = data_home(env)
+    argv, spool = _spool_import(argv, home)
+    try:
+        message = argv_request(argv, env)
+        for _attempt in range(3):
+            if path is not None:
+                try:
+                    return print_answer(exchange(path, message, None))
+                except Unreachable:
+                    pass  # gone, or stopping because it runs other code: start a fresh one
+            if not start:
+                return None
+            path = ensure(env, python, idle)
+            if path is None:
+                return None
+        raise DaemonError(
+            "the store's daemon kept refusing this call",
+            "stop it (amber serve --stop) and run the call again",
+        )
+    finally:
+        if spool is not None:
+            _remove(spool)
+
+
+def call(
+    env: Mapping[str, str], path: str, op: str, args: Mapping[str, object], cwd: object
+) -> dict:
+    """Run one operation in the daemon: {"code", "doc"} or {"code", "error"}."""
+    message = {
+        "kind": "call",
+        "version": code_version(),
+        "op": op,
+        "args": dict(args),
+        "cwd": str(cwd),
+        "env": request_env(env),
+    }
+    return exchange(path, message, None)
+
+
+def ensure(env: Mapping[str, str], python: str, idle: str) -> str | None:
+    """The store's daemon, started if none serves it; None when it could not start (it has
+    exited: the call may run in this process without racing it)."""
+    path = live_socket(env)
+    if path is not None:
+        return path
+    stale = address(env)
+    if stale is not None and _ping(stale) is not None:
+        stop(stale)  # a daemon of other code: it must give the store up before ours starts
+    home = data_home(env)
+    os.makedirs(home, mode=0o700, exist_ok=True)
+    fd = os.open(os.path.join(home, "daemon.start"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _lock(fd, home)
+        path = live_socket(env)  # another caller may have started it while we waited
+        if path is not None:
+            return path
+        import subprocess  # only when a daemon is started: it costs every call otherwise
+
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        log = os.open(os.path.join(home, protocol.LOG_FILE), flags, 0o600)
+        try:
+            process = subprocess.Popen(
+                [python, "-m", "amber", "serve", "--idle-timeout", idle],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                env={**env, "AMBER_HOME": home},
+            )
+        finally:
+            os.close(log)
+        return _wait(env, process)
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int, home: str) -> None:
+    import fcntl
+
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise DaemonError(
+                    f"another caller has been starting the daemon of {home} for "
+                    f"{START_SECONDS:g} s",
+                    "see $AMBER_HOME/daemon.log, or run with AMBER_DAEMON=off",
+                ) from None
+            time.sleep(0.02)
+
+
+def _wait(env: Mapping[str, str], process: object) -> str | None:
+    deadline = time.monotonic() + START_SECONDS
+    delay = 0.01
+    while time.monotonic() < deadline:
+        path = live_socket(env)
+        if path is not None:
+            return path
+        if process.poll() is not None:  # type: ignore[attr-defined] - a subprocess.Popen
+            return None
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.1)
+    raise DaemonError(
+        f"the daemon did not answer within {START_SECONDS:g} s of starting",
+        "see $AMBER_HOME/daemon.log; the store may be busy or the machine loaded",
     )
 
 
 def forward_call(argv: list[str]) -> int | None:
-    """For the stdlib shims: the exit code of the call a running daemon answered, else None."""
-    env = dict(os.environ)
-    if env.get("AMBER_DAEMON") == "off" or (argv[:1] and argv[0] in IN_PROCESS):
+    """For the stdlib shims under any python3: the exit code of the call when the store's
+    daemon is already running, else None (amber's own interpreter takes over)."""
+    env = os.environ
+    if env.get("AMBER_DAEMON", "auto") == "off" or (argv[:1] and argv[0] in protocol.LONG_RUNNING):
         return None
-    return forward(argv, env)
+    path = address(env)
+    if path is None:
+        return None
+    argv, spool = _spool_import(argv, data_home(env))
+    try:
+        return print_answer(exchange(path, argv_request(argv, env), None))
+    except Unreachable:
+        return None
+    except DaemonError as exc:
+        error = {"error": "backend_unavailable", "message": exc.message, "hint": exc.hint}
+        sys.stderr.write(json.dumps(error) + "\n")
+        return 3
+    finally:
+        if spool is not None:
+            _remove(spool)

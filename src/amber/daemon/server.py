@@ -1,143 +1,225 @@
-"""`amber serve`: the warm path. One process keeps the engine, the store and the embedder loaded
-and answers CLI calls forwarded over a Unix socket, one at a time (so writes are serialized and
-agents never meet the store lock)."""
+"""The daemon's server: the store's one owner answers requests over a Unix socket (0600).
+
+Connections are served concurrently, each on a thread of its own with a read deadline and a
+size limit, so an idle, slow, huge or garbled request delays nobody else and cannot stop the
+daemon. What a request does is decided by the runner the front end hands in; this module never
+imports the CLI. SIGTERM and SIGINT stop it cleanly (socket and address removed).
+"""
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import fcntl
-import io
 import json
 import os
+import signal
 import socket
-import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from amber.daemon.client import FORWARDED_ENV, code_version, data_home, socket_path
-from amber.errors import BackendUnavailable
+from amber.daemon import protocol
+
+Runner = Callable[[dict[str, Any]], dict[str, Any]]  # a checked request -> its answer
+MAX_CLIENTS = 256  # connections served at once; more are told the daemon is busy
 
 
-class _Output(io.StringIO):
-    """Captured stdout that answers isatty() as the caller's terminal would."""
-
-    def __init__(self, tty: bool) -> None:
-        super().__init__()
-        self._tty = tty
-
-    def isatty(self) -> bool:
-        return self._tty
+def _error(message: str, code: int = 2) -> dict[str, Any]:
+    problem = {"error": "invalid_input", "message": message, "hint": "see `amber serve --help`"}
+    return {"code": code, "stdout": "", "stderr": json.dumps(problem) + "\n", "error": problem}
 
 
-@contextlib.contextmanager
-def _as_caller(body: dict[str, Any]):
-    """The caller's working directory, environment, stdin and stdout, for one call."""
-    saved_env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
-    saved_cwd = os.getcwd()
-    for key in saved_env:
-        del os.environ[key]
-    os.environ.update(body.get("env", {}))
-    stdin = io.TextIOWrapper(
-        io.BytesIO(base64.b64decode(body.get("stdin") or "")), encoding="utf-8"
-    )
-    out, err = _Output(bool(body.get("tty"))), _Output(False)
-    old = sys.stdin, sys.stdout, sys.stderr
-    try:
-        os.chdir(body.get("cwd") or saved_cwd)
-        sys.stdin, sys.stdout, sys.stderr = stdin, out, err
-        yield out, err
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-        os.chdir(saved_cwd)
-        for key in [k for k in os.environ if k.startswith(FORWARDED_ENV)]:
-            del os.environ[key]
-        os.environ.update(saved_env)
-
-
-def handle(body: dict[str, Any], version: str) -> dict[str, Any]:
-    if body.get("version") != version:
-        return {"refused": True, "reason": "the daemon runs other code; it is stopping"}
-    from amber.cli import run
-
-    with _as_caller(body) as (out, err):
-        code = run(list(body.get("argv", [])))
-    return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
-
-
-def _read_request(conn: socket.socket) -> dict[str, Any]:
-    data = b""
+def read_request(conn: socket.socket, deadline: float) -> bytes:
+    """One request line, read within the deadline and at most MAX_REQUEST bytes."""
+    data = bytearray()
     while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise protocol.BadRequest(
+                f"the request did not arrive within {protocol.READ_SECONDS} s"
+            )
+        conn.settimeout(left)
+        try:
+            chunk = conn.recv(1 << 16)
+        except TimeoutError:
+            raise protocol.BadRequest(
+                f"the request did not arrive within {protocol.READ_SECONDS} s"
+            ) from None
         if not chunk:
             break
         data += chunk
-    return dict(json.loads(data))
+        if len(data) > protocol.MAX_REQUEST:
+            raise protocol.BadRequest(f"the request is over {protocol.MAX_REQUEST} bytes")
+    return bytes(data)
 
 
-def _log(path: Path, body: dict[str, Any], answer: dict[str, Any], started: float) -> None:
-    """One line per call: the command and its exit code, never its arguments or content."""
-    command = (body.get("argv") or ["?"])[0]
-    took = (time.perf_counter() - started) * 1000
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        handle.write(
-            f"{time.strftime('%H:%M:%S')} {command} -> {answer.get('code', 'refused')} "
-            f"{took:.1f} ms\n"
-        )
-
-
-def serve(idle_timeout: float) -> int:
-    """Serve until idle for `idle_timeout` seconds; returns the process exit code."""
-    from amber import compose
-
-    path = socket_path(dict(os.environ))
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    guard = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+def claim(home: Path) -> int | None:
+    """The right to be this store's daemon: a lock file in the store's folder, held until the
+    process ends. None when another daemon holds it."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(home / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise BackendUnavailable(
-            f"a daemon already serves {path}", hint="stop it first, or let calls use it"
-        ) from None
-    if path.exists():
-        path.unlink()  # left by a daemon that was killed: we hold the singleton lock now
-    version = code_version()
-    log = data_home(dict(os.environ)) / "daemon.log"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    os.chmod(path, 0o600)
-    server.listen(64)
-    server.settimeout(idle_timeout)
-    compose.keep_warm(True)
-    sys.stderr.write(f"amber serve: listening on {path} (idle timeout {idle_timeout:g} s)\n")
-    try:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                return 0
+        os.close(fd)
+        return None
+    return fd
+
+
+class Daemon:
+    def __init__(self, home: Path, runner: Runner, idle_timeout: float) -> None:
+        self.home, self.runner, self.idle_timeout = home, runner, idle_timeout
+        self.version = protocol.code_version()
+        self.socket_path = Path(protocol.socket_path(str(home)))
+        self._stop = threading.Event()
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+        self._active = 0
+        self._active_lock = threading.Lock()
+        self._last = time.monotonic()
+        self._log_lock = threading.Lock()
+
+    # -- one connection --------------------------------------------------------------------
+    def _answer(self, raw: bytes) -> tuple[dict[str, Any], str]:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return _error("the request is not valid JSON"), "garbled"
+        if isinstance(message, dict) and message.get("kind") == "ping":
+            return {
+                "version": self.version,
+                "pid": os.getpid(),
+                "protocol": protocol.PROTOCOL,
+            }, "ping"
+        if isinstance(message, dict) and message.get("version") not in (None, self.version):
+            self._stop.set()  # the code on disk changed: make way for a daemon that runs it
+            return {"refused": "the daemon runs other code; it is stopping"}, "refused"
+        try:
+            checked = protocol.check_request(message, str(self.home))
+        except protocol.BadRequest as exc:
+            return _error(str(exc)), "bad"
+        if checked["kind"] == "stop":
+            self._stop.set()
+            return {"code": 0, "stopping": True, "pid": os.getpid()}, "stop"
+        label = checked["argv"][0] if checked["kind"] == "argv" and checked["argv"] else ""
+        return self.runner(checked), label or checked.get("op", "?")
+
+    def _serve(self, conn: socket.socket) -> None:
+        started = time.perf_counter()
+        label, answer = "?", {}
+        try:
             with conn:
-                started = time.perf_counter()
-                body: dict[str, Any] = {}
                 try:
-                    body = _read_request(conn)
-                    answer = handle(body, version)
-                except (ValueError, OSError) as exc:  # a garbled request or a vanished cwd
-                    problem = {
-                        "error": "invalid_input",
-                        "message": f"the daemon could not run this call: {exc}",
-                        "hint": "run it with AMBER_DAEMON=off",
-                    }
-                    answer = {"code": 2, "stdout": "", "stderr": json.dumps(problem) + "\n"}
-                with contextlib.suppress(OSError):  # the caller may have gone away
-                    conn.sendall(json.dumps(answer).encode())
-            _log(log, body, answer, started)
-            if answer.get("refused"):
-                return 0
-    finally:
-        server.close()
-        path.unlink(missing_ok=True)
-        compose.keep_warm(False)
-        os.close(guard)
+                    raw = read_request(conn, time.monotonic() + protocol.READ_SECONDS)
+                    answer, label = self._answer(raw)
+                except protocol.BadRequest as exc:
+                    answer, label = _error(str(exc)), "bad"
+                try:
+                    conn.settimeout(30.0)
+                    conn.sendall(json.dumps(answer, ensure_ascii=False).encode("utf-8", "replace"))
+                except OSError:
+                    label += " (caller gone)"
+        finally:
+            self._log(label, answer.get("code", "-"), started)
+            with self._active_lock:
+                self._active -= 1
+                self._last = time.monotonic()
+            self._slots.release()
+
+    def _busy(self, conn: socket.socket) -> None:
+        problem = {
+            "error": "backend_unavailable",
+            "message": f"the daemon is serving {MAX_CLIENTS} connections already",
+            "hint": "retry in a moment",
+        }
+        with conn:
+            try:
+                conn.settimeout(1.0)
+                conn.sendall(
+                    json.dumps({"code": 3, "stdout": "", "stderr": json.dumps(problem)}).encode()
+                )
+            except OSError:
+                self._log("busy (caller gone)", 3, time.perf_counter())
+
+    def _log(self, label: str, code: Any, started: float) -> None:
+        """One line per call: the command and its exit code, never its arguments or content."""
+        took = (time.perf_counter() - started) * 1000
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {label[:40]} -> {code} {took:.1f} ms\n"
+        with self._log_lock:
+            fd = os.open(
+                self.home / protocol.LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+            )
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                handle.write(line)
+
+    # -- the accept loop -----------------------------------------------------------------------
+    def _idle(self) -> bool:
+        with self._active_lock:
+            return self._active == 0 and time.monotonic() - self._last >= self.idle_timeout
+
+    def serve(self, store_key: str) -> int:
+        """Serve until idle for idle_timeout seconds, stopped, or signalled; exit code 0.
+        The caller holds the store's claim (`claim`) for the whole time."""
+        self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.socket_path.unlink(missing_ok=True)  # left by a killed daemon: we own it now
+            server.bind(str(self.socket_path))
+            os.chmod(self.socket_path, 0o600)
+            server.listen(128)
+            server.settimeout(0.25)
+            self._publish(store_key)
+            self._handle_signals()
+            while not self._stop.is_set() and not self._idle():
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                if not self._slots.acquire(blocking=False):
+                    self._busy(conn)
+                    continue
+                with self._active_lock:
+                    self._active += 1
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            self._drain()
+        finally:
+            server.close()
+            self._unpublish()
+        return 0
+
+    def _drain(self, seconds: float = 30.0) -> None:
+        """Let calls in flight finish (writes included) before the store closes."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self._active_lock:
+                if self._active == 0:
+                    return
+            time.sleep(0.02)
+
+    def _publish(self, store_key: str) -> None:
+        record = {
+            "socket": str(self.socket_path),
+            "pid": os.getpid(),
+            "protocol": protocol.PROTOCOL,
+            "version": self.version,
+            "store_key": store_key,
+            "started_at": time.time(),
+        }
+        path = self.home / protocol.ADDRESS_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+        os.replace(tmp, path)
+
+    def _unpublish(self) -> None:
+        record = protocol.read_address(str(self.home))
+        if record is not None and record.get("pid") == os.getpid():
+            (self.home / protocol.ADDRESS_FILE).unlink(missing_ok=True)
+        self.socket_path.unlink(missing_ok=True)
+
+    def _handle_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(number, lambda *_: self._stop.set())

@@ -59,8 +59,8 @@ class ResponseCache:
         project: str,
         vector: list[float] | None,
         ttl_days: float | None = None,
+        model: str | None = None,
     ) -> dict[str, Any]:
-
         self.ensure()
         now = time.time()
         ttl = (ttl_days if ttl_days is not None else self.ttl_days) * 86400
@@ -72,6 +72,7 @@ class ResponseCache:
             "created_ts": now,
             "expires_ts": now + ttl,
             "embedded": vector is not None,
+            "model": model or "",
         }
         self.store.upsert(self.collection, [PointIn(point_id, payload, dense=vector)])
         return {"id": point_id, "expires_ts": payload["expires_ts"]}
@@ -118,3 +119,16 @@ class ResponseCache:
             return 0
         self.ensure()
         return self.store.count(self.collection, Where(greater={"expires_ts": time.time()}))
+
+    def clear(self, project: str | None, before_ts: float | None) -> int:
+        """Delete the entries of one project scope (None: every project), all of them or those
+        created before `before_ts`; returns how many were deleted."""
+        if not self.store.exists(self.collection):
+            return 0
+        self.ensure()
+        where = Where(any_of={"project": [project]} if project is not None else {})
+        if before_ts is not None:
+            where.less_equal["created_ts"] = before_ts
+        doomed = [h.id for h in self.store.scroll(self.collection, where, 1_000_000)]
+        self.store.delete(self.collection, doomed)
+        return len(doomed)

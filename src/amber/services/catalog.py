@@ -44,9 +44,10 @@ def get_memory(memory: MemoryService, mem_id: str) -> dict[str, Any]:
 
 def forget_memories(memory: MemoryService, ids: list[str]) -> int:
     doomed: list[str] = []
-    for mem_id in ids:
-        doomed.extend(memory.ids_of(mem_id))
-    memory.store.delete(memory.collection, doomed)
+    with memory.write_lock:
+        for mem_id in ids:
+            doomed.extend(memory.ids_of(mem_id))
+        memory.store.delete(memory.collection, doomed)
     return len(ids)
 
 
@@ -82,6 +83,11 @@ def fill_pending(memory: MemoryService, limit: int = 10_000) -> int:
         vectors = memory.embed_texts(chunks)
         if vectors is None:
             break
-        memory.write(pending.model_copy(update={"embedding": "done"}), chunks, vectors)
+        with memory.write_lock:  # written from what is stored now: a supersession may have run
+            current = memory.store.get(memory.collection, [pending.id])
+            if not current or current[0].payload.get("embedding") != "pending":
+                continue
+            fresh = Memory.model_validate(current[0].payload)
+            memory.write(fresh.model_copy(update={"embedding": "done"}), chunks, vectors)
         filled += 1
     return filled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,8 +66,10 @@ class MemoryService:
         bm25: Bm25Encoder,
         cache: ResponseCache,
         config: RetrievalConfig,
+        write_lock: threading.Lock | None = None,
     ) -> None:
         self.store, self.collection, self.dim = store, collection, dim
+        self.write_lock = write_lock or threading.Lock()  # shared by every writer of the store
         self.embedder, self.embedder_problem = embedder, embedder_problem
         self.bm25, self.cache, self.config = bm25, cache, config
         self.degraded: list[dict[str, str]] = []
@@ -112,33 +115,16 @@ class MemoryService:
         expire_days: float | None = None,
         allow_secrets: bool = False,
     ) -> dict[str, Any]:
-        validate_text(content, "content", self.config.max_content_bytes)
+        """Keep one memory (content already validated). Embedding happens before the write
+        lock is taken, so a slow embedder never holds up other writers."""
         redactions = 0
         if not allow_secrets:
             cleaned = redact(content)
             content, redactions = cleaned.text, cleaned.count
         mem_id = memory_id(project, content)
-        existing = self.store.get(self.collection, [mem_id])
-        if existing:
-            merged = sorted(set(existing[0].payload.get("tags", [])) | set(tags))
-            ids = [chunk_id(mem_id, i) for i in range(existing[0].payload.get("chunks", 1))]
-            self.store.set_payload(self.collection, ids, {"tags": merged})
-            # Finish a supersession a killed `store --key` may have left undone.
-            stale = (
-                [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
-            )
-            for old in stale:
-                self._mark_superseded(old, mem_id)
-            if key and existing[0].payload.get("state") == "superseded":
-                self.store.set_payload(
-                    self.collection, ids, {"state": "active", "superseded_by": ""}
-                )
-            return {
-                "status": "duplicate",
-                "id": mem_id,
-                "redactions": redactions,
-                "supersedes": stale,
-            }
+        if self.store.get(self.collection, [mem_id]):
+            with self.write_lock:
+                return self._duplicate(mem_id, tags, project, key, redactions)
         chunks = textops.chunk_words(content, *self.window())
         vectors = self.embed_texts(chunks)
         now = time.time()
@@ -156,18 +142,21 @@ class MemoryService:
             embedding="pending" if vectors is None else "done",
             redactions=redactions,
         )
-        near = self._near_duplicates(vectors[0], project) if vectors else []
-        previous = self._active_with_key(key, project) if key else []
-        if previous:
-            memory.supersedes = previous[0]
-        self.write(memory, chunks, vectors)
-        for old in previous:
-            self._mark_superseded(old, mem_id)
-        invalidated = (
-            self.cache.invalidate_near(vectors[0], project, self.config.invalidate)
-            if vectors
-            else []
-        )
+        with self.write_lock:
+            if self.store.get(self.collection, [mem_id]):  # another agent stored it meanwhile
+                return self._duplicate(mem_id, tags, project, key, redactions)
+            near = self._near_duplicates(vectors[0], project) if vectors else []
+            previous = self._active_with_key(key, project) if key else []
+            if previous:
+                memory.supersedes = previous[0]
+            self.write(memory, chunks, vectors)
+            for old in previous:
+                self._mark_superseded(old, mem_id)
+            invalidated = (
+                self.cache.invalidate_near(vectors[0], project, self.config.invalidate)
+                if vectors
+                else []
+            )
         return {
             "status": "stored",
             "id": mem_id,
@@ -178,6 +167,22 @@ class MemoryService:
             "pending_embedding": vectors is None,
             "invalidated_cache": len(invalidated),
         }
+
+    def _duplicate(
+        self, mem_id: str, tags: list[str], project: str, key: str, redactions: int
+    ) -> dict[str, Any]:
+        """Storing what is already stored: merge the tags, finish a supersession a killed
+        `store --key` may have left undone. Called with the write lock held."""
+        existing = self.store.get(self.collection, [mem_id])[0].payload
+        merged = sorted(set(existing.get("tags", [])) | set(tags))
+        ids = [chunk_id(mem_id, i) for i in range(existing.get("chunks", 1))]
+        self.store.set_payload(self.collection, ids, {"tags": merged})
+        stale = [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
+        for old in stale:
+            self._mark_superseded(old, mem_id)
+        if key and existing.get("state") == "superseded":
+            self.store.set_payload(self.collection, ids, {"state": "active", "superseded_by": ""})
+        return {"status": "duplicate", "id": mem_id, "redactions": redactions, "supersedes": stale}
 
     def ingest(
         self,
@@ -212,7 +217,8 @@ class MemoryService:
                 if own is None:
                     memory.embedding = "pending"
                 points.extend(self._points(memory, chunks, own))
-            self.store.upsert(self.collection, points)
+            with self.write_lock:
+                self.store.upsert(self.collection, points)
             written += len(group)
             if progress:
                 progress(len(group))

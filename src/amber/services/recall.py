@@ -1,32 +1,41 @@
-"""auto: the call an agent makes before a task (cache first, then memory within a budget)."""
+"""Recall: a cached answer to the same question, else the memories that bear on it, packed into
+a token budget. The core of `auto` and of `route`; the query arrives validated and embedded."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from amber import text as textops
-from amber.layout import MAX_QUERY_CHARS, Filters, validate_text
+from amber.layout import Filters
 from amber.models import ScoredMemory
 from amber.services.cache import CacheHit
 from amber.services.memory import MemoryService
 
 
-def auto(
+def chunk(result: ScoredMemory) -> dict[str, Any]:
+    """A result as agents read it, with the replaced CLI's key names beside amber's."""
+    out = result.chunk()
+    out.update(
+        point_id=out["id"],
+        vector_score=out["dense"]["score"],
+        text_score=out["bm25"]["score"],
+        timestamp=out["created_at"],
+        token_estimate=out["tokens"],
+        search_sources=[s for s in ("dense", "bm25") if out[s]["rank"] is not None],
+    )
+    return out
+
+
+def recall(
     memory: MemoryService,
     query: str,
+    vector: list[float] | None,
     filters: Filters,
     top_k: int,
     budget_tokens: int,
-    project: str,
+    scope: str,
 ) -> dict[str, Any]:
-    """Cache first, then hybrid memory search; the document agents read (DESIGN.md §1)."""
-    started = time.perf_counter()
-    validate_text(query, "query", MAX_QUERY_CHARS)
-    vector = memory.embed_query(query)
-    embedded = time.perf_counter()
-    found = memory.cache.lookup(query, project, vector)
-    looked = time.perf_counter()
+    """The fields of the `auto` document agents read (DESIGN.md §1) for one query."""
     doc: dict[str, Any] = {
         "cache_hit": False,
         "cached_response": None,
@@ -34,6 +43,7 @@ def auto(
         "context_chunks": [],
         "total_chunks": 0,
     }
+    found = memory.cache.lookup(query, scope, vector)
     if isinstance(found, CacheHit):
         doc.update(
             status="cache_hit",
@@ -45,27 +55,20 @@ def auto(
             search_type="cache",
             tokens=textops.estimate_tokens(found.response),
         )
-    else:
-        doc["cache_score"] = None if found.best_score is None else round(found.best_score, 4)
-        if found.objection:
-            doc["cache_objection"] = found.objection
-        results = memory.search(query, filters, top_k, vector=vector)
-        packed, used = pack(results, budget_tokens)
-        doc.update(
-            status="memory_match" if packed else "no_match",
-            source="memory" if packed else "none",
-            context_chunks=[r.chunk() for r in packed],
-            total_chunks=len(packed),
-            search_type="hybrid" if vector is not None else "bm25",
-            tokens=used,
-        )
-    done = time.perf_counter()
-    doc["timing_ms"] = {
-        "embed": round((embedded - started) * 1000, 2),
-        "cache": round((looked - embedded) * 1000, 2),
-        "search": round((done - looked) * 1000, 2),
-        "total": round((done - started) * 1000, 2),
-    }
+        return doc
+    doc["cache_score"] = None if found.best_score is None else round(found.best_score, 4)
+    if found.objection:
+        doc["cache_objection"] = found.objection
+    results = memory.search(query, filters, top_k, vector=vector)
+    packed, used = pack(results, budget_tokens)
+    doc.update(
+        status="memory_match" if packed else "no_match",
+        source="memory" if packed else "none",
+        context_chunks=[chunk(r) for r in packed],
+        total_chunks=len(packed),
+        search_type="hybrid" if vector is not None else "bm25",
+        tokens=used,
+    )
     return doc
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,7 +274,13 @@ class RouteCounter:
             return {}
         return {str(k): int(v) for k, v in routed.items() if isinstance(v, int)}
 
+    _lock = threading.Lock()  # one process's threads (the daemon's calls) count in turn
+
     def add(self, skill: str | None) -> None:
+        with self._lock:
+            self._add(skill)
+
+    def _add(self, skill: str | None) -> None:
         counts = self.counts()
         counts[skill or ""] = counts.get(skill or "", 0) + 1
         self.path.parent.mkdir(parents=True, exist_ok=True)

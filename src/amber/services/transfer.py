@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,12 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from amber import SCHEMA_VERSION, __version__
+from amber import SCHEMA_VERSION, __version__, checks
 from amber import text as textops
-from amber.compose import Runtime, choose_embedder
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import AmberError, BackendUnavailable, InvalidInput
-from amber.layout import Filters, validate_text
+from amber.layout import Filters
 from amber.models import Memory
 from amber.redact import redact
 from amber.services.memory import MemoryService
@@ -30,7 +31,6 @@ from amber.stores.base import Store, Where
 
 PAGE = 256  # memories per ordered scroll page and per fetch
 BATCH = 64  # memories per embedding batch
-EMBEDDERS = ("builtin", "ollama")
 
 Advance = Callable[[int], None]  # called with how many more memories are done
 Meter = Callable[[int], Advance]  # given the total, returns the function that advances
@@ -115,6 +115,32 @@ def _redacted(item: Memory) -> tuple[Memory, int]:
     return item.model_copy(update=update), cleaned.count
 
 
+def write_private(path: Path, lines: Iterable[str]) -> int:
+    """Write lines to `path` (mode 0600) through a partial file renamed when complete; returns
+    how many lines were written. A failed export leaves no half-written file behind."""
+    if path.is_dir():
+        raise InvalidInput(f"--output {path} is a folder", hint="give a file name")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from exc
+    written = 0
+    try:
+        os.fchmod(fd, 0o600)  # an old partial file may have had wider permissions
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(line + "\n")
+                written += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return written
+
+
 # -- import: check every line first, then write --------------------------------------------------
 @dataclass
 class ImportPlan:
@@ -135,10 +161,19 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of every non-blank line; invalid UTF-8 names its line."""
+def line_limit(max_bytes: int) -> int:
+    """The longest line an import reads: a memory of the largest content, JSON-escaped (up to
+    six bytes per character), with room for its other fields."""
+    return max_bytes * 6 + 64 * 1024
+
+
+def _lines(path: Path, limit: int) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every non-blank line, each read to at most `limit` bytes (a
+    longer line is refused without being held whole); invalid UTF-8 names its line."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
+        for number, raw in enumerate(iter(lambda: handle.readline(limit + 1), b""), 1):
+            if len(raw) > limit:
+                raise _bad(number, f"the line is over {limit} bytes, more than any memory takes")
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -160,10 +195,13 @@ def _memory(number: int, text: str, max_bytes: int) -> Memory:
         raise _bad(number, "expected one memory as a JSON object")
     try:
         item = Memory.model_validate(doc)
+        item = _normalised(item, max_bytes)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "memory"
         raise _bad(number, f"{where}: {first['msg']}") from exc
+    except ValueError as exc:
+        raise _bad(number, str(exc)) from exc
     for name in ("id", "supersedes", "superseded_by"):
         value = getattr(item, name)
         if name != "id" and not value:
@@ -174,15 +212,28 @@ def _memory(number: int, text: str, max_bytes: int) -> Memory:
             canonical = False
         if not canonical:
             raise _bad(number, f"{name} {value!r} is not a memory id")
-    try:
-        validate_text(item.content, "content", max_bytes)
-    except InvalidInput as exc:
-        raise _bad(number, exc.message) from exc
     return item
 
 
+def _normalised(item: Memory, max_bytes: int) -> Memory:
+    """The memory as `store` would have written it: the write path's own checks on content,
+    names, tags and times (ValueError names the problem)."""
+    checks.text(item.content, "content", max_bytes)
+    for stamp in ("created_ts", "expires_ts"):
+        if not math.isfinite(getattr(item, stamp)) or getattr(item, stamp) < 0:
+            raise ValueError(f"{stamp} must be a finite time, not {getattr(item, stamp)!r}")
+    return item.model_copy(
+        update={
+            "tags": checks.tags(item.tags),
+            "project": checks.name(item.project, "project"),
+            "agent": checks.name(item.agent, "agent"),
+            "key": checks.name(item.key, "key"),
+        }
+    )
+
+
 def _memories(path: Path, max_bytes: int) -> Iterator[tuple[int, Memory]]:
-    lines = _lines(path)
+    lines = _lines(path, line_limit(max_bytes))
     next(lines, None)  # the manifest, checked by check_import
     for number, text in lines:
         yield number, _memory(number, text, max_bytes)
@@ -190,7 +241,7 @@ def _memories(path: Path, max_bytes: int) -> Iterator[tuple[int, Memory]]:
 
 def check_import(path: Path, max_bytes: int) -> ImportPlan:
     """Read the whole file once and refuse it, naming the line, unless every line is valid."""
-    first = next(_lines(path), None)
+    first = next(_lines(path, line_limit(max_bytes)), None)
     if first is None:
         raise _bad(1, "the file is empty; expected the manifest line of `amber export`")
     number, text = first
@@ -227,9 +278,11 @@ def import_file(
     batch: int = BATCH,
 ) -> dict[str, Any]:
     """Write the memories of a checked file that the store lacks, keeping ids, times, states,
-    keys and supersession; re-embedded in batches, or left pending when the embedder is down."""
+    keys and supersession; re-embedded in batches, or left pending when the embedder is down.
+    All or nothing: if a write fails, the memories this import wrote are deleted again."""
     totals = {"imported": 0, "skipped": 0, "pending_embedding": 0, "redactions": 0}
     group: list[Memory] = []
+    written: list[str] = []
 
     def flush() -> None:
         existing = {h.id for h in memory.store.get(memory.collection, [m.id for m in group])}
@@ -249,7 +302,9 @@ def import_file(
             own = vectors[offset : offset + len(chunks)] if vectors else None
             offset += len(chunks)
             item = item.model_copy(update={"embedding": "pending" if own is None else "done"})
-            memory.write(item, chunks, own)
+            with memory.write_lock:
+                written.append(item.id)
+                memory.write(item, chunks, own)
             totals["pending_embedding"] += own is None
         totals["imported"] += len(fresh)
         totals["skipped"] += len(group) - len(fresh)
@@ -257,13 +312,24 @@ def import_file(
             advance(len(group))
         group.clear()
 
-    for _number, item in _memories(plan.path, plan.max_bytes):
-        group.append(item)
-        if len(group) >= batch:
+    try:
+        for _number, item in _memories(plan.path, plan.max_bytes):
+            group.append(item)
+            if len(group) >= batch:
+                flush()
+        if group:
             flush()
-    if group:
-        flush()
+    except BaseException:
+        forget_written(memory, written)
+        raise
     return {"status": "imported", **totals}
+
+
+def forget_written(memory: MemoryService, ids: list[str]) -> None:
+    """Undo a partial import: delete every point of the memories it wrote."""
+    with memory.write_lock:
+        doomed = [point for mem_id in ids for point in memory.ids_of(mem_id)]
+        memory.store.delete(memory.collection, doomed)
 
 
 # -- reindex into another embedder ---------------------------------------------------------------
@@ -299,16 +365,23 @@ def _copy(
     return copied
 
 
+Destination = Callable[[EmbedderIdentity, Embedder], MemoryService]
+
+
 def reindex(
-    runtime: Runtime, target: str, meter: Meter | None = None, batch: int = BATCH
+    source: MemoryService,
+    store: Store,
+    meta: dict[str, Any],
+    old: EmbedderIdentity,
+    embedder: Embedder,
+    destination: Destination,
+    meter: Meter | None = None,
+    batch: int = BATCH,
 ) -> dict[str, Any]:
-    """Copy every memory (history included) into a new collection embedded by `target`, then,
-    only when the copy is complete, pin `target` in the store meta and drop the old collections.
-    A failure on the way drops the half-built collection and leaves the old pin untouched."""
-    if target not in EMBEDDERS:
-        raise InvalidInput(f"unknown embedder {target!r}; allowed: {', '.join(EMBEDDERS)}")
-    old, store = runtime.identity, runtime.store
-    embedder = choose_embedder(runtime.settings.model_copy(update={"embedder": target}))
+    """Copy every memory (history included) into a new collection embedded by `embedder`,
+    then, only when the copy is complete, pin it in the store meta and drop the old
+    collections. A failure on the way drops the half-built collection and leaves the old pin
+    untouched. `destination` builds the memory service of the new collection."""
     new = embedder.identity  # ollama asks the server here; if it fails, nothing was touched
     if new == old:
         raise InvalidInput(
@@ -321,18 +394,14 @@ def reindex(
             f"collection {old.slug()}",
             hint="export, then import into a fresh AMBER_HOME",
         )
-    source = runtime.memory()
     ids = memory_ids(source, Where())
     fresh = [f"memories-{new.slug()}", f"cache-{new.slug()}"]
     _drop(store, fresh)  # leftovers of an interrupted reindex: never pinned, never read
     try:
-        built = Runtime(runtime.settings, store, new, embedder, None, dict(runtime.meta))
-        destination = built.memory()
-        copied = _copy(
-            source, destination, embedder, ids, batch, meter(len(ids)) if meter else None
-        )
+        target = destination(new, embedder)
+        copied = _copy(source, target, embedder, ids, batch, meter(len(ids)) if meter else None)
         first = Where(equals={"chunk": 0})
-        counts = (store.count(source.collection, first), store.count(destination.collection, first))
+        counts = (store.count(source.collection, first), store.count(target.collection, first))
         if counts != (len(ids), len(ids)):
             raise BackendUnavailable(
                 f"the store changed during the reindex (listed {len(ids)} memories, now "
@@ -340,7 +409,7 @@ def reindex(
                 hint="run `amber reindex --embedder` again while no agent is writing",
             )
         meta = {
-            **runtime.meta,
+            **meta,
             "embedder": new.as_dict(),
             "previous_embedder": old.as_dict(),
             "reindexed_at": datetime.now(timezone.utc).isoformat(),
@@ -354,7 +423,7 @@ def reindex(
         "from": old.as_dict(),
         "to": new.as_dict(),
         "memories": copied,
-        "collection": destination.collection,
+        "collection": target.collection,
     }
     try:
         _drop(store, [source.collection, source.cache.collection])

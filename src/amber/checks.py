@@ -1,0 +1,166 @@
+"""Checks on single values every operation's input shares: texts, names, tags, times.
+
+Each raises ValueError with a sentence that says what is allowed; the input models in
+`amber.inputs` turn those into InvalidInput (exit 2). Front ends never check values themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from amber.redact import redact
+
+MAX_QUERY_CHARS = 8000
+MAX_TAGS = 64
+MAX_TAG_CHARS = 64
+MAX_NAME_CHARS = 200
+MAX_DAYS = 36_500.0  # a hundred years: longer is "never"
+
+
+def _control(value: str) -> str | None:
+    bad = next((c for c in value if ord(c) < 32 and c not in "\n\r\t"), None)
+    return None if bad is None else f"{ord(bad):#04x}"
+
+
+def visible(value: str) -> bool:
+    """Whether the text has a character that shows: not only spaces and invisible formats."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc") for c in value)
+
+
+def text(value: str, what: str, limit_bytes: int) -> str:
+    """Free text (content, query, response): something visible, no control bytes, bounded."""
+    if not visible(value):
+        raise ValueError(f"{what} is empty (or only spaces and invisible characters)")
+    bad = _control(value)
+    if bad:
+        raise ValueError(
+            f"{what} contains control characters (first: {bad}); strip NUL and other control bytes"
+        )
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limit_bytes:
+        raise ValueError(
+            f"{what} is {size} bytes, over the limit of {limit_bytes}: split it, or raise "
+            "AMBER_MAX_CONTENT_BYTES"
+        )
+    _encodable(value, what)
+    return value
+
+
+def _encodable(value: str, what: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{what} is not valid text: it holds an unpaired surrogate at {exc.start} "
+            "(bytes that were not UTF-8)"
+        ) from None
+
+
+def _no_secret(value: str, what: str) -> None:
+    found = redact(value)
+    if found.count:
+        raise ValueError(
+            f"{what} looks like a credential ({', '.join(found.kinds)}); names, keys and tags "
+            "are stored in the clear, so amber refuses secrets there"
+        )
+
+
+def name(value: str, what: str) -> str:
+    """A project, key or agent name: one line, no control characters, short, no secret."""
+    cleaned = value.strip()
+    if "\n" in cleaned or "\r" in cleaned or _control(cleaned):
+        raise ValueError(f"{what} must be one line without control characters")
+    if len(cleaned) > MAX_NAME_CHARS:
+        raise ValueError(f"{what} is {len(cleaned)} characters; the limit is {MAX_NAME_CHARS}")
+    _encodable(cleaned, what)
+    if cleaned and not visible(cleaned):
+        raise ValueError(f"{what} is only invisible characters")
+    _no_secret(cleaned, what)
+    return cleaned
+
+
+def tags(values: Iterable[str] | str | None) -> list[str]:
+    """Tags as a list or one string, space- or comma-separated; trimmed, lower-cased, first-seen
+    order; at most MAX_TAGS of at most MAX_TAG_CHARS, printable, no secret."""
+    raw = [values] if isinstance(values, str) else list(values or [])
+    seen: dict[str, None] = {}
+    for value in raw:
+        if not isinstance(value, str):
+            raise ValueError(f"a tag must be text, not {type(value).__name__}")
+        for part in re.split(r"[,\s]+", value):
+            tag = unicodedata.normalize("NFKC", part).strip().lower()
+            if tag:
+                seen.setdefault(tag, None)
+        if len(seen) > MAX_TAGS:
+            break
+    found = list(seen)
+    if len(found) > MAX_TAGS:
+        raise ValueError(
+            f"more than {MAX_TAGS} tags given; the limit is {MAX_TAGS}: keep the few that "
+            "name the skill and the topic"
+        )
+    for tag in found:
+        if len(tag) > MAX_TAG_CHARS:
+            raise ValueError(
+                f"tag {tag[:20]!r}… is {len(tag)} characters; the limit is {MAX_TAG_CHARS}"
+            )
+        if _control(tag) or not visible(tag):
+            raise ValueError(f"tag {tag[:20]!r} holds control or invisible characters")
+        _encodable(tag, "a tag")
+        _no_secret(tag, f"tag {tag[:12]!r}…")
+    return found
+
+
+def days(value: float | None, what: str) -> float | None:
+    """A number of days: finite, positive, at most a hundred years."""
+    if value is None:
+        return None
+    if not math.isfinite(value) or value <= 0 or value > MAX_DAYS:
+        raise ValueError(f"{what} must be a number of days above 0 and at most {MAX_DAYS:g}")
+    return float(value)
+
+
+_RELATIVE = re.compile(
+    r"(?i)^\s*(\d+(?:\.\d+)?)\s*(h|hours?|d|days?|w|weeks?|m|months?|y|years?)\s*(?:ago)?\s*$"
+)
+_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 30.44, "y": 365.25}
+
+
+def moment(value: str | float | None, what: str, now: float | None = None) -> float | None:
+    """A point in time as epoch seconds, from an ISO date or datetime (UTC unless it says
+    otherwise), a relative age such as `7d`, `2 weeks` or `3 months ago`, or epoch seconds."""
+    if value is None or value == "":
+        return None
+    now = time.time() if now is None else now
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value) or value < 0 or value > 1e11:
+            raise ValueError(f"{what} must be a date, not {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a date such as 2026-11-30 or an age such as 7d")
+    text_value = value.strip()
+    if text_value.lower() in ("today", "yesterday"):
+        start = datetime.fromtimestamp(now, timezone.utc).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        return start.timestamp() - (86400 if text_value.lower() == "yesterday" else 0)
+    relative = _RELATIVE.match(text_value)
+    if relative:
+        amount = float(relative.group(1))
+        unit = relative.group(2)[0].lower()
+        return now - amount * _UNIT_DAYS[unit] * 86400
+    try:
+        parsed = datetime.fromisoformat(text_value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{what} {text_value[:40]!r} is not a date: use 2026-11-30, 2026-11-30T14:00, "
+            "or an age such as 7d, 2w, 3 months"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()

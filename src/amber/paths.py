@@ -1,0 +1,34 @@
+"""Where amber keeps its files, from an environment mapping. Standard library and plain
+strings only (no pathlib): the daemon client resolves the same folders as the settings on
+every forwarded call, where each millisecond of import counts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+
+def _xdg(env: Mapping[str, str], name: str, fallback: str) -> str:
+    value = env.get(name, "")
+    # The XDG spec: a relative path in these variables is invalid and must be ignored.
+    if value and os.path.isabs(value):
+        return value
+    return os.path.join(env.get("HOME") or os.path.expanduser("~"), fallback)
+
+
+def _absolute(value: str) -> str:
+    return os.path.abspath(os.path.expanduser(value))
+
+
+def data_home(env: Mapping[str, str]) -> str:
+    """$AMBER_HOME, else $XDG_DATA_HOME/amber, else ~/.local/share/amber (absolute)."""
+    if env.get("AMBER_HOME"):
+        return _absolute(env["AMBER_HOME"])
+    return os.path.join(_xdg(env, "XDG_DATA_HOME", ".local/share"), "amber")
+
+
+def cache_home(env: Mapping[str, str]) -> str:
+    """$AMBER_CACHE_DIR, else $XDG_CACHE_HOME/amber, else ~/.cache/amber: derived files only."""
+    if env.get("AMBER_CACHE_DIR"):
+        return _absolute(env["AMBER_CACHE_DIR"])
+    return os.path.join(_xdg(env, "XDG_CACHE_HOME", ".cache"), "amber")
