@@ -181,6 +181,16 @@ def test_placeholders_name_the_kind_and_are_counted() -> None:
     )
 
 
+def test_a_password_may_contain_words_that_name_secrets() -> None:
+    text = "Deploy with AWS key AKIAIOSFODNN7EXAMPLE and password=Sup3rSecretPw"
+    assert redact(text) == Redacted(
+        "Deploy with AWS key [REDACTED:aws_access_key] and password=[REDACTED:password]",
+        2,
+        ("aws_access_key", "password"),
+    )
+    assert redact("password=db_password, token=authToken").count == 0  # variables
+
+
 def test_redacting_twice_changes_nothing_more() -> None:
     for case in LABELLED:
         once = redact(case.text).text

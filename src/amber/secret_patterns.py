@@ -203,6 +203,8 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     v = value
     if placeholder(v, quoted) or path_like(v) or (quoted and re.search(r"\s", v)):
         return False
+    if not quoted and style != "env" and CODE.search(v):
+        return False  # `auth = httpx.USE_CLIENT_DEFAULT`, `token: str(x)`; .env holds no code
     if kind == "auth":
         return looks_random(v, 12, allow_hex=True) or basic_blob(v)
     if kind == "key":
@@ -217,7 +219,7 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     # unquoted (or a `code` span): code, prose and types look like values here; not in .env
     if _ENV_NAME.match(v) or style != "env" and (CODE.search(v) or variable(v)):
         return False
-    if IDENT.match(v) and after[:1] in (",", ")", "]", "}", "|"):
+    if IDENT.match(v) and after.lstrip()[:1] in (",", ")", "]", "}", "|", "="):
         return False  # an argument, a type in a signature
     if re.match(r"[ \t]+[A-Za-z(]", after) or style in ("code", "flag"):
         return credential_like(v)  # `pass: check if ...` is prose; `x = word` is a variable
@@ -228,8 +230,8 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
 
 def variable(v: str) -> bool:
     """An identifier that names a value rather than being one (`password=db_password`)."""
-    named = _NAMES_A_SECRET.search(v) and not looks_random(v)  # `pW` in a token is chance
-    return bool(IDENT.match(v)) and bool(named or _VARIABLE.fullmatch(v))
+    named = _NAMES_A_SECRET.search(v) and re.fullmatch(r"_*[A-Za-z]+(?:_+[A-Za-z]+)*\d*", v)
+    return bool(IDENT.match(v)) and bool(named or _VARIABLE.fullmatch(v))  # not `Sup3rSecretPw`
 
 
 _VARIABLE = re.compile(r"_*[a-z]+(?:_+[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Z][a-z]+(?:[A-Z][a-z]+)+")
@@ -294,7 +296,7 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
         return False  # one kind of character, or mostly digits: a word, number, date or id
     if digits == 0 and (min(lower, upper) < 3 or len(s) < 24):
         return False  # letters only: random ones are rare below 24 characters, words are not
-    if _text_blob(s) is not None or _wordy(s) and (len(s) < 24 or entropy(s) < 4.3):
+    if _text_blob(s) is not None or _wordy(s) and (len(s) < 24 or entropy(s) < 4.3 or "." in s):
         return False  # long random strings can read as words; identifiers seldom reach 4.3 bits
     return entropy(s) >= (3.0 if len(s) < 24 else 3.4)
 
