@@ -306,7 +306,7 @@ _VALUE = r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"'`,;&<>|()\[\]{}]+)"
 _KEYWORD = r"(?:pass|pw|secret|token|key|auth|credential)"
 # `name = value`, `name: value`, `"name": "value"`, `name: str = "value"`, `os.environ["NAME"] = v`
 ASSIGNMENT = re.compile(
-    rf"(?i)(?<![\w\-.])(?<!\$\{{)(?P<name>(?=[A-Za-z_])[\w.\-]*?{_KEYWORD}[\w.\-]*)(?P<nq>[\"'`]?\]?)"
+    rf"(?i)(?<![\w\-.])(?<!\$\{{)(?P<name>(?=[A-Za-z_])[\w.\-]{{0,60}}?{_KEYWORD}[\w.\-]{{0,60}})(?P<nq>[\"'`]?\]?)"
     r"(?P<ann>[ \t]*:[ \t]*[A-Za-z_][\w\[\], .|]*?[ \t]*(?==))?"
     rf"(?P<before>[ \t]*)(?P<sep>:=|=>|=(?!=)|:)(?P<after>[ \t]*){_VALUE}"
 )
@@ -315,7 +315,8 @@ ENV_LINE = re.compile(
     r"(?P<name>[A-Za-z_][\w.\-]*)=(?P<val>\"[^\"\n]*\"|'[^'\n]*'|\S+)"
 )
 FLAG = re.compile(
-    rf"(?i)(?<![\w\-])--(?P<name>(?=[A-Za-z])[\w\-]*?{_KEYWORD}[\w\-]*)(?P<sep>=|[ \t]+){_VALUE}"
+    rf"(?i)(?<![\w\-])--(?P<name>(?=[A-Za-z])[\w\-]{{0,60}}?{_KEYWORD}[\w\-]{{0,60}})"
+    rf"(?P<sep>=|[ \t]+){_VALUE}"
 )
 XML_ELEMENT = re.compile(r"<(?P<name>[\w\-.:]+)>(?P<val>[^<\n]{3,})</(?P=name)>")
 
@@ -327,7 +328,8 @@ COMMAND_LINE: list[str] = [
     rf"\b(?:mysql\w*|mariadb[\w\-]*){_IN_COMMAND}-p(?P<v>\"[^\"\n]*\"|'[^'\n]*'"
     r"|[^\s\"'|;&\-][^\s\"'|;&]*)",
     rf"\bredis-cli{_IN_COMMAND}-a[ \t]+{_ARG}",
-    rf"\b[\w\-]+(?:[ \t]+[\w\-]+)?[ \t]+login{_IN_COMMAND}-p[ \t]+{_ARG}",  # docker, az, oc
+    # docker login, az login, oc login ...
+    rf"\b[\w\-]{{1,30}}(?:[ \t]+[\w\-]{{1,30}})?[ \t]+login{_IN_COMMAND}-p[ \t]+{_ARG}",
     rf"\b(?:sqlcmd|bcp|zip|unzip){_IN_COMMAND}-P[ \t]+{_ARG}",
     rf"\b7za?{_IN_COMMAND}-p(?P<v>[^\s\"'|;&]+)",
     rf"\bldap\w+{_IN_COMMAND}-w[ \t]+{_ARG}",
@@ -348,7 +350,7 @@ COMMAND_LINE: list[str] = [
 LOOSE_CONTEXTS: list[str] = [
     r"(?im)^[ \t]*(?:requirepass|masterauth|bindpw|rootpw|auth_pass)[ \t]+(?P<v>\S+)",
     r"(?i)\b(?:identified[ \t]+by|password)[ \t]+'(?P<v>[^'\n]+)'",  # SQL
-    r"(?i)\b\w*(?:token|secret|passw(?:or)?d|api_?key|credential)\w*\([ \t]*"
+    r"(?i)\b\w{0,40}?(?:token|secret|passw(?:or)?d|api_?key|credential)\w{0,40}\([ \t]*"
     r"(?P<q>[\"'])(?P<v>[^\"'\n]+)(?P=q)[ \t]*[,)]",
     r"(?P<q>[\"'])(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))(?P=q)[ \t]*,[ \t]*"
     r"(?:default[ \t]*=[ \t]*)?(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",  # config("KEY", default="v")
