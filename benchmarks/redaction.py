@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,6 +118,28 @@ def detect_secrets_redactors() -> dict[str, Redactor] | None:
     return {"values": by_value, "lines": by_line}
 
 
+def speed() -> dict[str, float]:
+    """Median time per labelled case, and the slowest of some hostile 64 KB memories."""
+    cases = [c.text for c in SECRETS + LOOKALIKES]
+    per_case = []
+    for text in cases * 3:
+        start = time.perf_counter()
+        redact(text)
+        per_case.append(time.perf_counter() - start)
+    size = 64_000
+    hostile = [
+        unit * (size // len(unit))
+        for unit in ("token ", "key", "a-", "sk-", "password: x ", "--password ", "\t", "A")
+    ]
+    hostile.append("\n".join(case.text for case in SECRETS)[:size])
+    worst = 0.0
+    for text in hostile:
+        start = time.perf_counter()
+        redact(text)
+        worst = max(worst, time.perf_counter() - start)
+    return {"median_us_per_case": 1e6 * statistics.median(per_case), "worst_64kb_ms": 1e3 * worst}
+
+
 def pct(x: float) -> str:
     return f"{100 * x:5.1f} %"
 
@@ -167,6 +191,7 @@ def main(argv: list[str]) -> int:
         )
     build(SEED)
     result = score(redact)
+    timing = speed()
     rivals = detect_secrets_redactors()
     others = {name: score(fn) for name, fn in (rivals or {}).items()}
     met = {
@@ -176,6 +201,7 @@ def main(argv: list[str]) -> int:
     if args.json:
         doc = {"amber": result, "targets_met": met, "detect_secrets": others or None}
         doc["other_draws"] = draws
+        doc["speed"] = timing
         print(json.dumps(doc, indent=1))
         return 0 if all(met.values()) else 1
     print(
@@ -183,6 +209,10 @@ def main(argv: list[str]) -> int:
         f"{result['lookalikes']} look-alikes (tests/secret_cases.py)\n"
     )
     print("\n".join(table(result, others)))
+    print(
+        f"speed: median {timing['median_us_per_case']:.0f} us per case; slowest hostile 64 KB "
+        f"memory {timing['worst_64kb_ms']:.0f} ms"
+    )
     if rivals is None:
         print("detect-secrets      not importable: no comparison (see this file's docstring)")
     if draws:
