@@ -72,6 +72,16 @@ TOKENS: list[tuple[str, str]] = [
     ("url_credentials", r"(?<=://)[^\s:/@\"'<>\[\]]*:(?P<v>[^\s/:\"'<>\[\],]+)(?=@[\w.\-\[\]]+)"),
 ]
 
+# Secrets without a prefix that often follow their public half on the same line: an AWS
+# secret key after its access key id, a Twilio auth token after the account SID.
+PAIRS = {
+    "aws_access_key": (
+        "aws_secret_key",
+        re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+    ),
+    "twilio": ("twilio", re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{32}(?![0-9a-fA-F])")),
+}
+
 
 def _vocab(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -306,7 +316,8 @@ _VALUE = r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"'`,;&<>|()\[\]{}]+)"
 _KEYWORD = r"(?:pass|pw|secret|token|key|auth|credential)"
 # `name = value`, `name: value`, `"name": "value"`, `name: str = "value"`, `os.environ["NAME"] = v`
 ASSIGNMENT = re.compile(
-    rf"(?i)(?<![\w\-.])(?<!\$\{{)(?P<name>(?=[A-Za-z_])[\w.\-]{{0,60}}?{_KEYWORD}[\w.\-]{{0,60}})(?P<nq>[\"'`]?\]?)"
+    rf"(?i)(?<![\w\-.])(?<!\$\{{)(?P<name>(?=[A-Za-z_])[\w.\-]{{0,60}}?{_KEYWORD}[\w.\-]{{0,60}})"
+    r"(?P<nq>[\"'`]?\]?)"
     r"(?P<ann>[ \t]*:[ \t]*[A-Za-z_][\w\[\], .|]*?[ \t]*(?==))?"
     rf"(?P<before>[ \t]*)(?P<sep>:=|=>|=(?!=)|:)(?P<after>[ \t]*){_VALUE}"
 )
@@ -384,15 +395,6 @@ PROSE_FILLERS = {"now", "still", "just", "currently", "set", "literally", "actua
 HASH_WORDS = re.compile(
     r"(?i)\b(?:sha\d*|md5|hash(?:es)?|digest|checksum|commit|revision|fingerprint)\b"
 )
-# Secrets without a prefix that often follow their public half on the same line: an AWS
-# secret key after its access key id, a Twilio auth token after the account SID.
-PAIRS = {
-    "aws_access_key": (
-        "aws_secret_key",
-        re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
-    ),
-    "twilio": ("twilio", re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{32}(?![0-9a-fA-F])")),
-}
 PROSE_VETO = re.compile(
     r"(?i)(?:sha\w*|md5|hash\w*|digest|checksum|commit|fingerprint|id|uuid|guid|etag|length"
     r"|size|name|file|path|format|type|prefix|header|field|env|variable|example|ids)\W*"
