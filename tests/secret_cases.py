@@ -40,6 +40,20 @@ def password(n: int = 14) -> str:
     return rand(1, string.ascii_uppercase) + core + rand(1, string.digits) + rand(1, "!#%*")
 
 
+def token_jwt() -> str:
+    """A JSON Web Token whose header and claims decode, as real ones do."""
+    claims = {
+        "sub": uuid(),
+        "iat": rng.randint(1_700_000_000, 1_800_000_000),
+        "scope": "read write",
+    }
+    parts = [{"alg": "HS256", "typ": "JWT"}, claims]
+    encoded = [
+        base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode() for p in parts
+    ]
+    return ".".join([*encoded, rand(43, URLSAFE)])
+
+
 def uuid() -> str:
     h = rand(32, HEX)
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
@@ -394,7 +408,7 @@ def _write_cases() -> None:
         ("json", '{{"id_token": "{}", "expires_in": 3600}}'),
         ("header", "Cookie: theme=dark; session={}"),
     ]:
-        jwt = f"eyJ{rand(33, URLSAFE)}.eyJ{rand(90, URLSAFE)}.{rand(43, URLSAFE)}"
+        jwt = token_jwt()
         secret("jwt", form, template.format(jwt), jwt)
 
     # --- containers and orchestration ------------------------------------------------------------

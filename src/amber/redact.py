@@ -162,7 +162,7 @@ def _judged(
     after = text[e + len(quote) : e + len(quote) + 80].split("\n", 1)[0]
     if (
         value
-        and (quote or value[0] != "-")
+        and (quote or style == "env" or value[0] != "-")  # `--password -x`: the next flag
         and sp.assigned_secret(value, kind, quoted=quote, style=style, after=after)
     ):
         yield s, e, "password" if kind == "password" else "secret", _ASSIGNED

@@ -211,7 +211,9 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     (`--name value`) or `xml`; `after`: the rest of the line after the value.
     """
     v = value
-    if placeholder(v, quoted) or path_like(v) or (quoted and re.search(r"\s", v)):
+    if placeholder(v, quoted if style != "env" else None) or (quoted and re.search(r"\s", v)):
+        return False
+    if path_like(v):
         return False
     if not quoted and style != "env" and CODE.search(v):
         return False  # `auth = httpx.USE_CLIENT_DEFAULT`, `token: str(x)`; .env holds no code
