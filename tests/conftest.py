@@ -81,12 +81,15 @@ def wait_for(predicate, seconds: float = 30.0) -> bool:
 
 
 @contextmanager
-def running_daemon(home: Path, idle_timeout: int = 120) -> Iterator[tuple]:
-    """`amber serve` for this test's AMBER_HOME: yields (process, env, socket path); `env` has
-    AMBER_DAEMON=auto, so calls made with it go through this daemon."""
+def running_daemon(
+    home: Path, idle_timeout: int = 120, env: dict[str, str] | None = None
+) -> Iterator[tuple]:
+    """`amber serve` for this test's AMBER_HOME (with `env`, default clean_env): yields
+    (process, env, socket path); `env` has AMBER_DAEMON=auto, so calls made with it go
+    through this daemon."""
     from amber.daemon import client
 
-    env = dict(clean_env(home), AMBER_DAEMON="auto")
+    env = dict(env or clean_env(home), AMBER_DAEMON="auto")
     proc = subprocess.Popen(
         [sys.executable, "-m", "amber", "serve", "--idle-timeout", str(idle_timeout)],
         env=env,

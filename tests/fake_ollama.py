@@ -1,8 +1,9 @@
 """A local stand-in for an Ollama server: /api/tags, /api/embed and streaming /api/chat.
 
 It records every request so tests can assert on what the client sent. Modes change how the
-server answers every request: "ok", "hang" (sleep `delay` seconds before answering), "fail"
-(HTTP 500) and "drop" (a streaming chat closes the connection after its first chunk).
+server answers every request: "ok", "hang" (sleep `delay` seconds before answering), "slow"
+(only embeddings wait `delay` seconds; /api/tags answers at once), "fail" (HTTP 500) and "drop"
+(a streaming chat closes the connection after its first chunk).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("ok", "hang", "fail", "drop")
+MODES = ("ok", "hang", "slow", "fail", "drop")
 
 
 @dataclass
@@ -55,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, body: Any) -> None:
         fake = self.server.fake
         fake.record(Recorded(self.command, self.path, body))
-        if fake.mode == "hang":
+        if fake.mode == "hang" or (fake.mode == "slow" and self.path == "/api/embed"):
             fake.released.wait(fake.delay)
         if fake.mode == "fail":
             return self._send_json(500, {"error": "llama runner process has terminated"})

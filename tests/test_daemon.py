@@ -142,8 +142,8 @@ def raw(path: Path, data: bytes, wait: float = 10.0) -> dict | None:
     return json.loads(b"".join(chunks)) if chunks else None
 
 
-def request(env: dict, cwd: Path, **fields) -> bytes:
-    body = {"kind": "argv", "version": client.code_version(), "cwd": str(cwd), "env": env}
+def request(wire_env: dict, folder: Path, **fields) -> bytes:
+    body = {"kind": "argv", "version": client.code_version(), "cwd": str(folder), "env": wire_env}
     return json.dumps({**body, **fields}).encode() + b"\n"
 
 

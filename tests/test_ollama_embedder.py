@@ -104,12 +104,15 @@ def test_identity_carries_the_learned_dim_and_the_prefix_scheme():
         assert len(fake.bodies("/api/embed")) == 1  # and only once
 
 
-def test_probe_learns_the_dim_up_front():
+def test_identity_learns_the_dim_with_one_request_or_takes_the_pinned_one():
     with FakeOllama(dim=16) as fake:
-        embedder = OllamaEmbedder.probe(fake.url, timeout=2.0)
-        assert len(fake.bodies("/api/embed")) == 1
+        embedder = OllamaEmbedder(fake.url, timeout=2.0)
         assert embedder.identity.dim == 16
+        assert len(fake.bodies("/api/embed")) == 1
         assert embedder.embed_documents([]).shape == (0, 16)
+        pinned = OllamaEmbedder(fake.url, timeout=2.0, dim=16)
+        assert pinned.identity.dim == 16
+        assert len(fake.bodies("/api/embed")) == 1, "a pinned dimension needs no request"
 
 
 def test_available_when_the_model_is_listed_with_its_latest_tag(fake):

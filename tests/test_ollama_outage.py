@@ -22,6 +22,8 @@ def ollama_cli(cli, fake, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AMBER_EMBEDDER", "ollama")
     monkeypatch.setenv("OLLAMA_HOST", fake.url)
     monkeypatch.setenv("AMBER_OLLAMA_TIMEOUT", "1")
+    # These tests bring the server back at once; the breaker's rest (30 s) is tested elsewhere.
+    monkeypatch.setenv("AMBER_EMBED_BACKOFF", "0")
     return cli
 
 

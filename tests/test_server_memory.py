@@ -13,7 +13,7 @@ from amber.compose import Runtime
 from amber.embedders.preload import builtin_model
 from amber.layout import Filters
 from amber.models import MemoryType
-from amber.services.recall import auto
+from amber.services.recall import recall
 from amber.settings import Settings
 from amber.stores.edge import EdgeStore
 from amber.stores.server import ServerStore
@@ -31,11 +31,13 @@ def run_both(tmp_path: Path, query: str) -> list[dict]:
     docs = []
     for store in (EdgeStore(tmp_path / "edge", 5.0), ServerStore(":memory:")):
         embedder = builtin_model()
-        runtime = Runtime(Settings(home=tmp_path), store, embedder.identity, embedder, None)
+        settings = Settings(home=tmp_path, cache_dir=tmp_path / "cache")
+        runtime = Runtime(settings, store, embedder.identity, embedder, None)
         memory = runtime.memory()
         for text in MEMORIES:
             memory.store_memory(text, MemoryType.decision, ["ops"], "shop")
-        docs.append(auto(memory, query, Filters(project="shop"), 3, 2000, "shop"))
+        vector = memory.embed_query(query)
+        docs.append(recall(memory, query, vector, Filters(project="shop"), 3, 2000, "shop"))
         store.close()
     return docs
 

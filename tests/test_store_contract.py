@@ -166,20 +166,6 @@ def test_point_without_dense_is_found_by_sparse_only(filled: Store) -> None:
     assert hit.payload["text"] == text
 
 
-def test_set_dense_fills_vector_later(filled: Store) -> None:
-    text = "zeppelin hangar memory"
-    filled.upsert(SPEC.name, [PointIn(pid("e"), {"text": text}, sparse=BM25.document(text))])
-    vector = [0.5, 0.5, -0.5, 0.5]
-    assert "e" not in names(filled.search_dense(SPEC.name, vector, Where(), 10))
-    filled.set_dense(SPEC.name, {pid("e"): vector})
-    hits = filled.search_dense(SPEC.name, vector, Where(), 10)
-    assert names(hits)[0] == "e"
-    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
-    # The sparse vector and the payload survive the vector update.
-    assert names(filled.search_sparse(SPEC.name, BM25.query("zeppelin"), Where(), 10)) == ["e"]
-    assert filled.get(SPEC.name, [pid("e")])[0].payload == {"text": text}
-
-
 def test_set_payload_updates_and_keeps_other_fields(filled: Store) -> None:
     filled.set_payload(SPEC.name, [pid("a"), pid("b")], {"tags": ["merged"], "extra": 1})
     for hit in filled.get(SPEC.name, [pid("a"), pid("b")]):
@@ -258,8 +244,6 @@ WHERE_CASES = [
     ("none_of", Where(none_of={"tags": ["python"]}), {"c", "d"}),
     ("greater", Where(greater={"ts": 20.0}), {"c", "d"}),
     ("less_equal", Where(less_equal={"ts": 20.0}), {"a", "b"}),
-    ("ids", Where(ids=[pid("a"), pid("d"), pid("missing")]), {"a", "d"}),
-    ("no-ids", Where(ids=[]), set()),
     (
         "combined",
         Where(equals={"project": "alpha"}, greater={"ts": 10.0}, none_of={"tags": ["python"]}),

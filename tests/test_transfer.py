@@ -270,6 +270,7 @@ def test_import_with_the_embedder_down_keeps_memories_pending(
         monkeypatch.setenv("AMBER_EMBEDDER", "ollama")
         monkeypatch.setenv("OLLAMA_HOST", fake.url)
         monkeypatch.setenv("AMBER_OLLAMA_TIMEOUT", "1")
+        monkeypatch.setenv("AMBER_EMBED_BACKOFF", "0")  # the server comes back at once
         ok(cli("store", "--content", "pins the store to ollama"))
         fake.mode = "fail"
         doc = ok(cli("import", str(dump)))

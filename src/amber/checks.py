@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from amber.redact import redact
+from amber.redact import redact_name
 
 MAX_QUERY_CHARS = 8000
 MAX_TAGS = 64
@@ -62,7 +62,7 @@ def _encodable(value: str, what: str) -> None:
 
 
 def _no_secret(value: str, what: str) -> None:
-    found = redact(value)
+    found = redact_name(value)
     if found.count:
         raise ValueError(
             f"{what} looks like a credential ({', '.join(found.kinds)}); names, keys and tags "

@@ -55,7 +55,7 @@ def open_store(settings: Settings) -> Store:
     return EdgeStore(settings.home / "edge", settings.lock_timeout)
 
 
-def _ollama(settings: Settings, model: str | None = None) -> Embedder:
+def _ollama(settings: Settings, model: str | None = None, dim: int | None = None) -> Embedder:
     from amber.embedders.ollama import OllamaEmbedder
 
     return OllamaEmbedder(
@@ -63,11 +63,13 @@ def _ollama(settings: Settings, model: str | None = None) -> Embedder:
         model or settings.ollama_model,
         timeout=settings.ollama_timeout,
         keep_alive=settings.ollama_keep_alive,
+        dim=dim,
     )
 
 
 def choose_embedder(settings: Settings, name: str | None = None) -> Embedder:
-    """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model."""
+    """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model
+    and answering an embedding in time (its dimension is learned then)."""
     name = name or settings.embedder
     if name == "builtin":
         return builtin_model(settings.cache_dir)
@@ -76,21 +78,39 @@ def choose_embedder(settings: Settings, name: str | None = None) -> Embedder:
     from amber.embedders.ollama import ollama_available
 
     ok, _reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)
-    return _ollama(settings) if ok else builtin_model(settings.cache_dir)
+    if not ok:
+        return builtin_model(settings.cache_dir)
+    candidate = _ollama(settings)
+    try:
+        candidate.identity  # noqa: B018 - one short embedding: does it answer in time?
+    except BackendUnavailable:
+        return builtin_model(settings.cache_dir)
+    return candidate
+
+
+_pinned: dict[tuple[Any, ...], Embedder] = {}
+_pinned_lock = threading.Lock()
 
 
 def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
+    """The pinned embedder behind its breaker, one per process for the same server and
+    settings: the store's calls and the skill router share it, so a server that times out
+    costs one timeout, not one per part of a call."""
     if identity.provider == "builtin":
-        embedder = builtin_model(settings.cache_dir)
-    else:
-        embedder = _ollama(settings, identity.model)
-    if embedder.identity.dim != identity.dim:
-        raise EmbedderMismatch(
-            f"the store is pinned to {identity.model} ({identity.dim}-d) but the model now "
-            f"answers {embedder.identity.dim}-d vectors",
-            hint="reindex into a new collection: amber reindex --embedder NAME",
-        )
-    return embedder
+        return builtin_model(settings.cache_dir)
+    key = (
+        identity,
+        settings.ollama_host,
+        settings.ollama_timeout,
+        settings.ollama_keep_alive,
+        settings.embed_backoff,
+    )
+    with _pinned_lock:
+        found = _pinned.get(key)
+        if found is None:
+            inner = _ollama(settings, identity.model, identity.dim)
+            found = _pinned[key] = Breaker(inner, settings.embed_backoff)
+        return found
 
 
 def retrieval_config(s: Settings) -> RetrievalConfig:
@@ -194,7 +214,8 @@ def _warm_before_lock(settings: Settings) -> None:
 
 
 def _guarded(embedder: Embedder, settings: Settings) -> Embedder:
-    return Breaker(embedder, settings.embed_backoff)
+    """Every embedder the runtime uses rests after a failure; a pinned one already does."""
+    return embedder if isinstance(embedder, Breaker) else Breaker(embedder, settings.embed_backoff)
 
 
 def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:

@@ -136,7 +136,10 @@ class OllamaEmbedder:
         timeout: float = 10.0,
         keep_alive: str = "30m",
         batch_size: int = 32,
+        dim: int | None = None,
     ) -> None:
+        """`dim`: the dimension a store pinned (checked on the first answer); None asks the
+        server with a short embedding the first time the identity is read."""
         if batch_size < 1:
             raise InvalidInput(f"batch_size must be at least 1, got {batch_size}")
         if timeout <= 0:
@@ -151,22 +154,8 @@ class OllamaEmbedder:
         self._query_prefix = QUERY_PREFIX if nomic else ""
         self._prefixes = NOMIC_PREFIXES if nomic else "none"
         self.window_words = NOMIC_WINDOW_WORDS if nomic else OTHER_WINDOW_WORDS
-        self._dim: int | None = None
+        self._dim: int | None = dim
         self._client = ollama.Client(host=self.host, timeout=timeout)
-
-    @classmethod
-    def probe(
-        cls,
-        host: str,
-        model: str = NOMIC,
-        timeout: float = 10.0,
-        keep_alive: str = "30m",
-        batch_size: int = 32,
-    ) -> OllamaEmbedder:
-        """An embedder whose dimension is already known (one short request to the server)."""
-        embedder = cls(host, model, timeout, keep_alive, batch_size)
-        embedder.identity  # noqa: B018 - the first access learns the dimension
-        return embedder
 
     @property
     def identity(self) -> EmbedderIdentity:

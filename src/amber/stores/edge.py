@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,6 @@ def _condition(where: Where) -> qe.Filter | None:
         must.append(qe.FieldCondition(key, range=qe.RangeFloat(gt=bound)))
     for key, bound in where.less_equal.items():
         must.append(qe.FieldCondition(key, range=qe.RangeFloat(lte=bound)))
-    if where.ids is not None:
-        must.append(qe.HasIdCondition({_pid(i) for i in where.ids}))
     if not must and not must_not:
         return None
     return qe.Filter(must=must or None, must_not=must_not or None)
@@ -107,6 +106,8 @@ class EdgeStore:
         self._lock = FileLock(root / ".lock", lock_timeout)
         self._lock.acquire()
         self._shards: dict[str, Any] = {}
+        # The daemon's threads share one store: a shard is loaded (or created) by one of them.
+        self._opening = threading.RLock()
 
     # -- collections -------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -119,6 +120,11 @@ class EdgeStore:
     def ensure(self, spec: CollectionSpec) -> None:
         if spec.name in self._shards:
             return
+        with self._opening:
+            if spec.name not in self._shards:
+                self._ensure(spec)
+
+    def _ensure(self, spec: CollectionSpec) -> None:
         path = self._dir(spec.name)
         if self.exists(spec.name):
             shard = self._shards[spec.name] = self._load(path)
@@ -150,13 +156,21 @@ class EdgeStore:
 
     def _shard(self, name: str) -> Any:
         shard = self._shards.get(name)
-        if shard is None:
-            if not self.exists(name):
-                raise KeyError(name)
-            shard = self._shards[name] = self._load(self._dir(name))
-        return shard
+        if shard is not None:
+            return shard
+        with self._opening:
+            shard = self._shards.get(name)
+            if shard is None:
+                if not self.exists(name):
+                    raise KeyError(name)
+                shard = self._shards[name] = self._load(self._dir(name))
+            return shard
 
     def drop(self, name: str) -> None:
+        with self._opening:
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
         shard = self._shards.pop(name, None)
         if shard is not None:
             shard.close()
@@ -176,11 +190,6 @@ class EdgeStore:
                 vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
             built.append(qe.Point(_pid(p.id), vector, p.payload))
         self._shard(name).update(qe.UpdateOperation.upsert_points(built))
-
-    def set_dense(self, name: str, vectors: dict[str, list[float]]) -> None:
-        if vectors:
-            ops = [qe.PointVectors(_pid(i), {DENSE: list(v)}) for i, v in vectors.items()]
-            self._shard(name).update(qe.UpdateOperation.update_vectors(ops))
 
     def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
         if ids:

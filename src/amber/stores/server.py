@@ -8,7 +8,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import httpx
 from qdrant_client import QdrantClient, models
 from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
@@ -64,8 +63,6 @@ def _condition(where: Where) -> models.Filter | None:
         must.append(_field(key, range=models.Range(gt=bound)))
     for key, bound in where.less_equal.items():
         must.append(_field(key, range=models.Range(lte=bound)))
-    if where.ids is not None:
-        must.append(models.HasIdCondition(has_id=[_pid(i) for i in where.ids]))
     if not must and not must_not:
         return None
     return models.Filter(must=must or None, must_not=must_not or None)
@@ -121,7 +118,7 @@ class ServerStore:
         server = f"the Qdrant server at {self.location}"
         try:
             return fn(*args, **kwargs)
-        except (ResponseHandlingException, httpx.TransportError) as exc:
+        except ResponseHandlingException as exc:  # qdrant-client wraps transport errors in it
             source = getattr(exc, "source", exc)
             reason = self._scrub((str(source) or type(source).__name__).splitlines()[0][:200])
             raise BackendUnavailable(
@@ -191,13 +188,6 @@ class ServerStore:
         for start in range(0, len(built), _BATCH):
             batch = built[start : start + _BATCH]
             self._call(self._client.upsert, name, points=batch, wait=True)
-
-    def set_dense(self, name: str, vectors: dict[str, list[float]]) -> None:
-        if vectors:
-            ops = [
-                models.PointVectors(id=_pid(i), vector={DENSE: list(v)}) for i, v in vectors.items()
-            ]
-            self._call(self._client.update_vectors, name, points=ops, wait=True)
 
     def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
         if ids:

@@ -126,18 +126,17 @@ def reindex(ctx: Context, inp: ReindexIn) -> Document:
         return _move(ctx, inp.embedder)
     with ctx.runtimes.use(ctx.settings) as rt:
         memory = rt.memory(ctx.settings)
-        if memory.embedder is None:
+        if memory.embedder is not None:
+            filled = catalog.fill_pending(memory, limit=10_000_000)
+        if memory.embedder is None:  # unavailable from the start, or failed while filling
+            reason = memory.degraded[-1]["reason"] if memory.degraded else rt.embedder_problem
             raise BackendUnavailable(
                 f"the embedder {rt.identity.provider}/{rt.identity.model} is unavailable: "
-                f"{rt.embedder_problem}",
+                f"{reason}",
                 hint="start it (ollama serve), then run `amber reindex --pending` again",
             )
-        filled = catalog.fill_pending(memory, limit=10_000_000)
-        return {
-            "status": "ok",
-            "filled": filled,
-            "pending": catalog.stats(memory)["pending_embedding"],
-        }
+        pending = catalog.stats(memory)["pending_embedding"]
+        return {"status": "ok", "filled": filled, "pending": pending}
 
 
 def _move(ctx: Context, target: str) -> Document:
