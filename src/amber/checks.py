@@ -87,6 +87,10 @@ def name(value: str, what: str) -> str:
 def tags(values: Iterable[str] | str | None) -> list[str]:
     """Tags as a list or one string, space- or comma-separated; trimmed, lower-cased, first-seen
     order; at most MAX_TAGS of at most MAX_TAG_CHARS, printable, no secret."""
+    if values is not None and not isinstance(values, (str, list, tuple)):
+        raise ValueError(
+            f"tags must be a list of strings or one string, not {type(values).__name__}"
+        )
     raw = [values] if isinstance(values, str) else list(values or [])
     seen: dict[str, None] = {}
     for value in raw:

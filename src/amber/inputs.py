@@ -40,6 +40,10 @@ Outcome = Annotated[Literal["success", "failure"], _choice("outcome", ("success"
 
 
 def _types(value: Any) -> list[str]:
+    if value is not None and not isinstance(value, (str, list, tuple)):
+        raise ValueError(
+            f"types must be a list of strings or one string, not {type(value).__name__}"
+        )
     raw = [value] if isinstance(value, str) else list(value or [])
     out: list[str] = []
     for item in raw:
@@ -159,7 +163,7 @@ class RetrieveIn(Filters):
 
 class StoreIn(Input):
     content: str
-    type: Annotated[str, BeforeValidator(_one_type)] = "decision"
+    type: Annotated[MemoryTypeName, BeforeValidator(_one_type)] = "decision"
     tags: Tags = Field(default_factory=list)
     project: Project = None
     agent: Agent = None

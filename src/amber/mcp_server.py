@@ -106,9 +106,10 @@ TOOLS = [
         "Search memories",
         True,
         False,
-        "Search stored memories (no cache, no skill), best first, with per-signal ranks and "
-        "scores (dense, bm25). Use it to look something up by topic or tag, or to find the id "
-        "of a memory to forget; before a task, prefer memory_auto.",
+        "Search stored memories (no cache, no skill), best first; with explain, each result "
+        "carries its rank and score per signal (dense, bm25). Use it to look something up by "
+        "topic or tag, or to find the id of a memory to forget; before a task, prefer "
+        "memory_auto.",
     ),
     ToolSpec(
         "memory_list",
@@ -176,12 +177,21 @@ TOOLS = [
 BY_NAME = {spec.name: spec for spec in TOOLS}
 
 
+# Every tool answers with the document the CLI prints for the same call: `schema` first.
+OUTPUT_SCHEMA = {
+    "type": "object",
+    "properties": {"schema": {"type": "string"}},
+    "additionalProperties": True,
+}
+
+
 def _tool(spec: ToolSpec) -> Tool:
     return Tool(
         name=spec.name,
         title=spec.title,
         description=spec.description,
         input_schema=spec.model.model_json_schema(),
+        output_schema=OUTPUT_SCHEMA,
         annotations=ToolAnnotations(
             title=spec.title,
             read_only_hint=spec.read_only,
