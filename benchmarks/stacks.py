@@ -7,7 +7,7 @@ ms), their breakdown, and the process's peak RSS. `benchmarks/latency.py` runs t
 so each stack's peak memory is its own, and adds the fresh-process measurements.
 
 - amber: the real CLI commands (`auto`, `cache-store`, `store`) run in-process with the warm
-  runtime the daemon keeps (`keep_warm`), on the embedded store; bulk import is the service
+  runtime the daemon keeps (`WarmRuntime`), on the embedded store; bulk import is the service
   `amber import` uses. `--phase measure` reopens an existing store without importing.
 - usual: what mem0, mcp-server-qdrant and LangChain's ensemble retriever set up by default:
   qdrant-client local mode (`QdrantClient(path=...)`) for dense search, rank-bm25 (BM25Okapi)
@@ -134,21 +134,26 @@ def amber(folder: Path, size: int, count: int, phase: str) -> dict[str, Any]:
         AMBER_EMBEDDER="builtin",
         OLLAMA_HOST="http://127.0.0.1:9",
     )
-    from amber.cli import run
-    from amber.compose import keep_warm, session
+    from amber.cli import run as run_cli
+    from amber.cli.invocation import Invocation
+    from amber.compose import WarmRuntime
     from amber.settings import load_settings
 
     texts, queries, writes = workload(size, count)
-    keep_warm(True)
+    warm = WarmRuntime(load_settings())  # what the daemon keeps open
+    call_of = Invocation(env=dict(os.environ), cwd=Path.cwd(), runtimes=warm)
+
+    def run(argv: list[str]) -> int:
+        return run_cli(argv, call_of)
+
     result: dict[str, Any] = {}
     if phase == "build":
-        with session(load_settings()) as rt:
-            started = time.perf_counter()
-            rt.memory().ingest([(t, {"project": ""}) for t in texts])
-            result["import_per_s"] = size / (time.perf_counter() - started)
+        started = time.perf_counter()
+        warm.runtime.memory().ingest([(t, {"project": ""}) for t in texts])
+        result["import_per_s"] = size / (time.perf_counter() - started)
     for q in ["warm-up query about the worker", *queries[:4]]:
         _cli(run, ["auto", "--query", q])
-    miss, parts = [], {"embed": [], "cache": [], "search": []}
+    miss, parts = [], {"embed": [], "search": [], "route": []}
     for q in queries:
         took, doc = _cli(run, ["auto", "--query", q])
         miss.append(took)
@@ -163,7 +168,7 @@ def amber(folder: Path, size: int, count: int, phase: str) -> dict[str, Any]:
             _cli(run, ["store", "--content", w, "--type", "decision", "--tags", "bench"])[0]
             for w in writes
         ]
-    keep_warm(False)
+    warm.close()
     result["peak_rss_mib"] = peak_rss_mib()
     return result
 

@@ -24,7 +24,13 @@ def test_latency_benchmark_measures_both_stacks_and_judges_the_targets(
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    for line in ("warm auto, cache miss", "agent call via daemon: store", "peak RSS, daemon"):
+    for line in (
+        "warm auto, cache miss",
+        "agent call via daemon: store",
+        "peak RSS, daemon",
+        "agent call breakdown: interpreter start",
+        "agent's auto through the warm daemon, p50 at 10k",
+    ):
         assert line in proc.stdout
     assert "bulk import, slowest size" in proc.stdout
     assert "not run (add 10000 to --sizes)" in proc.stdout

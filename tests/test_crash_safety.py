@@ -105,11 +105,13 @@ def _state(memo: Memo, memory: MemoryService, deep: bool) -> str:
     if memo.vectors is None:
         assert memory.embedder is not None
         memo.vectors = [v.tolist() for v in memory.embedder.embed_documents(chunks)]
-    for point_id, vector in zip(ids, memo.vectors, strict=True):
-        hits = store.search_dense(name, vector, Where(ids=[point_id]), 1)
+    for index, (point_id, vector) in enumerate(zip(ids, memo.vectors, strict=True)):
+        only = Where(equals={"memory_id": memo.id, "chunk": index})
+        hits = store.search_dense(name, vector, only, 1)
         assert hits and hits[0].score > 0.99, f"{point_id}: no dense vector, or a wrong one"
     # Chunk 0 carries the BM25 vector; hybrid retrieval's two signals both find the memory.
-    assert store.search_sparse(name, memory.bm25.query(memo.markers), Where(ids=[memo.id]), 1)
+    first = Where(equals={"memory_id": memo.id, "chunk": 0})
+    assert store.search_sparse(name, memory.bm25.query(memo.markers), first, 1)
     scope = Filters(project="")
     bm25 = memory.search(memo.markers, scope, 3, mode="bm25")
     assert bm25 and bm25[0].memory.id == memo.id, f"{memo.id}: BM25 search misses it"
