@@ -50,9 +50,23 @@ def open_store(settings: Settings) -> Store:
         )
     from amber.stores.edge import EdgeStore
 
-    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(settings.home, 0o700)
+    prepare_home(settings.home)
     return EdgeStore(settings.home / "edge", settings.lock_timeout)
+
+
+def prepare_home(home: Path) -> None:
+    """The data folder, created private (0700); one that cannot be is a clear exit 3."""
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(home, 0o700)
+        probe = home / ".writable"
+        probe.touch(mode=0o600)
+        probe.unlink()
+    except OSError as exc:
+        raise BackendUnavailable(
+            f"the data folder {home} cannot be used: {exc.strerror or exc}",
+            hint="set AMBER_HOME to a folder you can write (default ~/.local/share/amber)",
+        ) from exc
 
 
 def _ollama(settings: Settings, model: str | None = None, dim: int | None = None) -> Embedder:
@@ -143,6 +157,7 @@ class SkillIndex:
         embedder: Embedder | None,
         slug: str,
     ) -> tuple[SkillRegistry, SkillRouter]:
+        prepare_home(settings.home)  # the skill vectors are cached there
         dirs = default_skill_dirs(project_root, settings.skills_path, Path.home())
         stamp = skill_files_stamp(dirs)
         key = (tuple(dirs), slug, embedder is not None)

@@ -33,12 +33,20 @@ def main() -> None:
     code = _forwarded(argv)
     if code is not None:
         sys.exit(code)
-    from amber.embedders import preload
-
-    preload.start(argv, _locate)
     try:
         from amber.cli import main as cli_main
-
+        from amber.embedders import preload
+    except ImportError as exc:  # an interpreter without amber's dependencies
+        error = {
+            "error": "backend_unavailable",
+            "message": f"{sys.executable} cannot import {exc.name}, which amber needs",
+            "hint": "use amber's own environment: run `python3 install.py` in the amber "
+            "checkout, then call its execution/ scripts or .venv/bin/amber",
+        }
+        sys.stderr.write(json.dumps(error) + "\n")
+        sys.exit(3)
+    preload.start(argv, _locate)
+    try:
         cli_main()
     finally:
         preload.finish()

@@ -167,9 +167,15 @@ def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
     """`import -` reads a file twice: its stdin is copied to a private file the daemon reads."""
     if argv[:1] != ["import"] or "-" not in argv[1:]:
         return argv, None
-    os.makedirs(home, mode=0o700, exist_ok=True)
     spool = os.path.join(home, f".import-{os.getpid()}.jsonl")
-    fd = os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        fd = os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise DaemonError(
+            f"the data folder {home} cannot hold the import: {exc.strerror or exc}",
+            "set AMBER_HOME to a folder you can write, or import from a file",
+        ) from exc
     with os.fdopen(fd, "wb") as handle:
         for block in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
             handle.write(block)
@@ -258,8 +264,14 @@ def ensure(env: Mapping[str, str], python: str, idle: str) -> str | None:
     if stale is not None and _ping(stale) is not None:
         stop(stale)  # a daemon of other code: it must give the store up before ours starts
     home = data_home(env)
-    os.makedirs(home, mode=0o700, exist_ok=True)
-    fd = os.open(os.path.join(home, "daemon.start"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(home, "daemon.start"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DaemonError(
+            f"the data folder {home} cannot be used: {exc.strerror or exc}",
+            "set AMBER_HOME to a folder you can write (default ~/.local/share/amber)",
+        ) from exc
     try:
         _lock(fd, home)
         path = live_socket(env)  # another caller may have started it while we waited

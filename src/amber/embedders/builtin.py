@@ -75,7 +75,13 @@ def _session_from_cache(cache_dir: Path, options: ort.SessionOptions) -> ort.Inf
             except (ort_state.InvalidProtobuf, ort_state.InvalidGraph, ort_state.Fail):
                 # A damaged cache file is only a lost shortcut: rebuild it from the original.
                 options = _fresh_options(options)
-    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BackendUnavailable(
+            f"the cache folder {cache_dir} cannot be used: {exc.strerror or exc}",
+            hint="set AMBER_CACHE_DIR to a folder you can write (default ~/.cache/amber)",
+        ) from exc
     partial = cached.with_suffix(f".{os.getpid()}.partial.onnx")  # concurrent builders
     options.optimized_model_filepath = str(partial)
     session = ort.InferenceSession(
