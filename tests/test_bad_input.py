@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from bad_input_cases import CASES, SETTINGS, prepare
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,44 +25,12 @@ def snapshot(cli) -> list[tuple[str, str]]:
 @pytest.fixture
 def seeded(cli):
     assert cli("store", "--content", "seed memory that must survive bad input").code == 0
+    prepare(Path.cwd())  # the files some rows read, in the folder the calls run in
     return cli
 
 
-CASES = [
-    (["store", "--content", ""], "empty"),
-    (["store", "--content", "   \n\t "], "empty"),
-    (["store", "--content", "x" * 70_000], "over the limit"),
-    (["store", "--content", "nul \x00 byte"], "control characters"),
-    (["store", "--content", "bell \x07"], "control characters"),
-    (["store", "--content", "fine", "--type", "bogus"], "allowed: decision"),
-    (["store", "--content", "fine", "--type", "decision,code"], "exactly one --type"),
-    (["store", "--content", "fine", "--type", ""], "allowed: decision"),
-    (["store", "--content", "fine", "--tags", *[f"t{i}" for i in range(1000)]], "limit is 64"),
-    (["store", "--content", "fine", "--tags", "x" * 200], "limit is 64"),
-    (["store", "--content", "fine", "--expire-days", "-1"], ""),
-    (["store"], "no content"),
-    (["store", "--content", "a", "--content-file", "/nonexistent"], "not both"),
-    (["store", "--content-file", "/nonexistent/file.txt"], "cannot read"),
-    (["auto", "--query", ""], "empty"),
-    (["auto", "--query", "q" * 1_000_000], "over the limit"),
-    (["auto", "--query", "ok", "--top-k", "0"], ""),
-    (["auto", "--query", "ok", "--type", "nope"], "allowed: decision"),
-    (["retrieve", "--query", "ok", "--mode", "psychic"], "allowed: hybrid"),
-    (["cache-store", "--query", "", "--response", "r"], "empty"),
-    (["cache-store", "--query", "q", "--response", ""], "empty"),
-    (["get", "not-an-id"], "not a memory id"),
-    (["forget"], "say what to forget"),
-    (["forget", "--all"], "--yes"),
-    (["list", "--limit", "0"], ""),
-    (["eval", "--dataset", "/nonexistent"], "missing"),
-    (["skills", "feedback", "--skill", "python-patterns", "--task", "t", "--outcome", "?"], ""),
-    (["reindex"], "--pending"),
-    (["no-such-command"], ""),
-]
-
-
-@pytest.mark.parametrize(("argv", "needle"), CASES, ids=[" ".join(c[0])[:40] for c in CASES])
-def test_bad_input_exits_2_and_changes_nothing(seeded, argv: list[str], needle: str) -> None:
+@pytest.mark.parametrize(("kind", "argv", "needle"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_and_changes_nothing(seeded, kind, argv: list[str], needle: str) -> None:
     before = snapshot(seeded)
     res = seeded(*argv)
     assert res.code == 2, (res.code, res.stdout[:200], res.stderr[:300])
@@ -77,23 +46,36 @@ def test_invalid_utf8_on_stdin(shim) -> None:
     assert shim("list").code == 1
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("AMBER_BUDGET_TOKENS", "lots"),
-        ("AMBER_LOCK_TIMEOUT", "-5"),
-        ("AMBER_EMBEDDER", "gpt"),
-        ("AMBER_FUSION", "vibes"),
-        ("AMBER_DENSE_FLOOR", "2"),
-    ],
-)
+@pytest.mark.parametrize(("name", "value"), SETTINGS)
 def test_malformed_settings_name_the_variable(shim, home: Path, name: str, value: str) -> None:
     from conftest import clean_env
 
     env = clean_env(home) | {name: value}
     res = shim("auto", "--query", "anything", env=env)
-    assert res.code == 2 and name in res.error["message"]
+    assert res.code == 2 and name in res.error["message"], res.stderr
     assert "Traceback" not in res.stderr
+    if name in ("QDRANT_URL", "OLLAMA_HOST") and "@" not in value:
+        assert value.split("//")[-1][:6] in res.error["message"]  # the value is named (masked)
+
+
+def test_invalid_utf8_in_argv_through_the_shim(home: Path, tmp_path: Path) -> None:
+    """Bytes on the command line that are not UTF-8, as a shell passes them: exit 2."""
+    import subprocess
+    import sys
+
+    from conftest import SHIM, clean_env
+
+    for argv in ([b"store", b"--content", b"caf\xe9 au lait"], [b"auto", b"--query", b"\xff\xfe"]):
+        proc = subprocess.run(
+            [sys.executable.encode(), bytes(SHIM), *argv],
+            cwd=tmp_path,
+            env=clean_env(home),
+            capture_output=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        error = json.loads(proc.stderr.decode().strip().splitlines()[-1])
+        assert "not valid text" in error["message"] and b"Traceback" not in proc.stderr
 
 
 def test_corrupted_store_exits_3_with_a_repair_hint(cli, home: Path) -> None:

@@ -394,3 +394,30 @@ def test_cli_reindex_to_a_missing_model_changes_nothing(cli, fake, home, monkeyp
     assert ok(cli("health"))["embedder"] == pinned
     assert everything(cli) == before
     assert collections(home) == {"memories-builtin-all-minilm-l6-v2-int8-384"}
+
+
+def test_import_is_all_or_nothing_when_a_write_fails(cli, tmp_path: Path, monkeypatch) -> None:
+    """A line that passes every check can still fail to be written (a full disk, a killed
+    engine): the memories this import already wrote are deleted again."""
+    seed(cli)
+    dump = tmp_path / "backup.jsonl"
+    export_file(cli, dump)
+    use_home(monkeypatch, tmp_path / "fresh-home")
+    ok(cli("store", "--content", "was here before the import"))
+    from amber.services.memory import MemoryService
+
+    real, calls = MemoryService.write, []
+
+    def failing(self, memory, chunks, vectors):
+        calls.append(memory.id)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real(self, memory, chunks, vectors)
+
+    monkeypatch.setattr(MemoryService, "write", failing)
+    res = cli("import", str(dump))
+    assert res.code == 4 and "No space left" in res.error["message"]
+    monkeypatch.setattr(MemoryService, "write", real)
+    left = everything(cli)
+    assert [m["content"] for m in left.values()] == ["was here before the import"]
+    assert ok(cli("import", str(dump)))["imported"] == 5, "a retry imports everything"

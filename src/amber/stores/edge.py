@@ -263,7 +263,9 @@ class EdgeStore:
         meta.write(self.root, data)
 
     def size_bytes(self) -> int | None:
-        return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
+        """Disk actually used: the engine preallocates sparse files, whose apparent size
+        (st_size) is hundreds of times what they hold."""
+        return sum(f.stat().st_blocks * 512 for f in self.root.rglob("*") if f.is_file())
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Run the engine's optimizers (segment merging, HNSW building) until nothing is left."""
