@@ -1,4 +1,4 @@
-"""Fusion functions on hand-made candidate lists."""
+"""Fusion functions and the evidence adaptive fusion reads, on hand-made candidate lists."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import statistics
 
 import pytest
 
-from amber.fusion import dbsf, fuse, rrf, zscore
+from amber.fusion import AdaptiveParams, Evidence, dbsf, dense_weight, fuse, rrf, zscore
+from amber.services import signals
+from amber.services.evaluation import ndcg_at
+from amber.stores.bm25 import Bm25Encoder
 
 
 def test_rrf_sums_reciprocal_ranks_with_weights() -> None:
@@ -71,3 +74,181 @@ def test_zscore_keeps_candidates_below_the_head() -> None:
     head = set(ranked[:40])
     assert head == {f"d{i}" for i in range(20)} | {f"b{i}" for i in range(20)}
     assert ranked.index("d20") < ranked.index("d39")  # the tail keeps its order
+
+
+# -- adaptive fusion --------------------------------------------------------------------------
+PROSE, CODE = Evidence(code_share=0.0), Evidence(code_share=0.6)
+
+
+def ranked_ids(dense, bm25, evidence: Evidence) -> list[str]:
+    return [item for item, _ in fuse("adaptive", dense, bm25, evidence=evidence)]
+
+
+def test_dense_weight_follows_code_share_and_identifiers() -> None:
+    p = AdaptiveParams(prose_dense=0.4, code_dense=0.9, code_share=0.2, identifier_shift=0.2)
+    assert dense_weight(Evidence(code_share=0.0), p) == pytest.approx(0.4)
+    assert dense_weight(Evidence(code_share=0.1), p) == pytest.approx(0.65)  # half way
+    assert dense_weight(Evidence(code_share=0.7), p) == pytest.approx(0.9)  # saturates
+    assert dense_weight(Evidence(code_share=0.7, identifiers=True), p) == pytest.approx(0.7)
+    low = AdaptiveParams(prose_dense=0.1, identifier_shift=0.5)
+    assert dense_weight(Evidence(identifiers=True), low) == 0.0  # never below zero
+
+
+def dense_right_lists() -> tuple[list, list]:
+    """Natural language against code: dense puts the answer first with a clear lead; BM25's
+    leader is a spurious match on a rare word, far ahead of its pack, and third in dense."""
+    names = [f"m{i}" for i in range(20)]
+    dense = [("answer", 0.80), ("m0", 0.56), ("noise", 0.555)]
+    dense += [(n, 0.55 - i * 0.005) for i, n in enumerate(names[1:])]
+    bm25 = (
+        [("noise", 20.0)] + [(n, 5.0 - i * 0.05) for i, n in enumerate(names)] + [("answer", 1.0)]
+    )
+    return dense, bm25
+
+
+def test_code_candidates_let_dense_decide_where_equal_zscores_lose() -> None:
+    dense, bm25 = dense_right_lists()
+    assert [i for i, _ in fuse("zscore", dense, bm25)][0] == "noise"  # the old default's miss
+    assert ranked_ids(dense, bm25, CODE)[0] == "answer"
+    assert ranked_ids(dense, bm25, PROSE)[0] == "noise"  # the same lists read as prose
+
+
+def bm25_right_lists() -> tuple[list, list, dict[str, float]]:
+    """Dialogue: BM25's leader and t0 hold every query term, dense's leader none of them."""
+    names = [f"t{i}" for i in range(20)]
+    dense = [("chatter", 0.70), ("answer", 0.64)]
+    dense += [(n, 0.63 - i * 0.002) for i, n in enumerate(names)]
+    bm25 = [("answer", 30.0), ("t0", 16.0)]
+    bm25 += [(n, 12.0 - i * 0.1) for i, n in enumerate(names[1:])] + [("chatter", 9.0)]
+    coverage = {n: 0.25 for n in names} | {"answer": 1.0, "t0": 1.0, "chatter": 0.0}
+    return dense, bm25, coverage
+
+
+def test_prose_candidates_let_lexical_evidence_decide() -> None:
+    dense, bm25, coverage = bm25_right_lists()
+    assert ranked_ids(dense, bm25, Evidence(coverage=coverage))[:2] == ["answer", "t0"]
+    # Without the coverage evidence the dense leader, holding no query term, comes second.
+    assert ranked_ids(dense, bm25, PROSE)[:2] == ["answer", "chatter"]
+
+
+def test_coverage_breaks_a_tie_between_equal_candidates() -> None:
+    dense = [("a", 0.6), ("b", 0.6), ("c", 0.3), ("d", 0.2)]
+    bm25 = [("a", 5.0), ("b", 5.0), ("c", 1.0), ("d", 0.5)]
+    evidence = Evidence(coverage={"a": 0.2, "b": 0.9, "c": 0.2, "d": 0.2})
+    assert ranked_ids(dense, bm25, evidence)[0] == "b"
+    flipped = Evidence(coverage={"a": 0.9, "b": 0.2, "c": 0.2, "d": 0.2})
+    assert ranked_ids(dense, bm25, flipped)[0] == "a"
+
+
+def test_adaptive_is_never_worse_than_either_list_on_either_kind() -> None:
+    """nDCG@10 of the fused list is at least the better single list's, on both kinds."""
+    dense, bm25 = dense_right_lists()
+    cases = [(dense, bm25, CODE, {"answer": 1})]
+    dense, bm25, coverage = bm25_right_lists()
+    cases.append((dense, bm25, Evidence(coverage=coverage), {"answer": 1, "t0": 1}))
+    for dense, bm25, evidence, rels in cases:
+        fused = ndcg_at(ranked_ids(dense, bm25, evidence), rels)
+        singles = [ndcg_at([i for i, _ in lst], rels) for lst in (dense, bm25)]
+        assert fused >= max(singles)
+        assert ndcg_at([i for i, _ in fuse("zscore", dense, bm25)], rels) < fused
+
+
+def test_adaptive_degrades_with_short_or_empty_lists() -> None:
+    assert ranked_ids([], [("a", 2.0), ("b", 1.0)], PROSE) == ["a", "b"]
+    assert ranked_ids([("x", 0.9)], [], CODE) == ["x"]
+    dense, bm25 = [("a", 0.9), ("b", 0.1)], [("b", 3.0), ("c", 2.0), ("d", 1.0)]
+    p = AdaptiveParams()
+    w = dense_weight(CODE, p)
+    fused = dict(fuse("adaptive", dense, bm25, evidence=CODE, params=p))
+    assert fused == pytest.approx(rrf([dense, bm25], 60, [w, 1 - w]))
+    assert max(fused, key=fused.get) == "b"  # in both lists
+
+
+def test_adaptive_keeps_candidates_below_both_heads_in_order() -> None:
+    dense = [(f"d{i}", 1.0 - i / 100) for i in range(40)]
+    bm25 = [(f"b{i}", 10.0 - i / 10) for i in range(40)]
+    ranked = ranked_ids(dense, bm25, PROSE)
+    assert len(ranked) == 80
+    assert set(ranked[:40]) == {f"d{i}" for i in range(20)} | {f"b{i}" for i in range(20)}
+    assert ranked.index("d20") < ranked.index("d39")
+
+
+def test_weights_setting_scales_the_adaptive_blend() -> None:
+    dense, bm25 = dense_right_lists()
+    bm25_heavy = fuse("adaptive", dense, bm25, evidence=CODE, weights=(1.0, 50.0))
+    assert bm25_heavy[0][0] == "noise"
+
+
+# -- evidence ---------------------------------------------------------------------------------
+def test_code_share_tells_code_from_prose() -> None:
+    prose = "We decided to retry the upload twice, then give up and report the error."
+    code = "for i, row in enumerate(rows):\n    out[row.key] = fn(row.value, i)"
+    assert signals.code_share(prose) < 0.05
+    assert signals.code_share(code) > 0.5
+    assert signals.code_share("") == 0.0
+
+
+def test_names_identifiers() -> None:
+    for query in ("why does `parse_args` fail", "call os.path.join( twice", "use camelCase here"):
+        assert signals.names_identifiers(query), query
+    assert not signals.names_identifiers("When did Caroline go to the support group?")
+
+
+def test_gather_measures_each_candidates_share_of_query_terms() -> None:
+    contents = {
+        "full": "Retry the upload with exponential backoff",
+        "half": "Upload files in one request",
+        "none": "Melanie painted a sunrise",
+    }
+    dense, bm25 = [("none", 0.9), ("half", 0.5)], [("full", 9.0), ("half", 3.0)]
+    evidence = signals.gather(
+        "retry upload backoff", dense, bm25, contents, Bm25Encoder(), depth=20
+    )
+    assert evidence.coverage["full"] == pytest.approx(1.0)
+    assert evidence.coverage["half"] == pytest.approx(1 / 3)
+    assert evidence.coverage["none"] == 0.0
+    assert evidence.code_share < 0.05 and not evidence.identifiers
+
+
+# -- through the real search ------------------------------------------------------------------
+MEMORIES = [
+    "The staging deploy failed because the Postgres migration timed out; we raised the lock "
+    "timeout to 30 seconds.",
+    "Caroline said the support group met on Tuesday and it went well.",
+    "We pin ruff in CI so formatting does not drift between machines.",
+    "def backoff(attempt):\n    return min(60, 2 ** attempt) + random.random()",
+    "Melanie painted a sunrise over the lake last summer.",
+    "Deploy checklist: run the migration, then restart the workers.",
+    "The migration of the billing tables is planned for the next deploy window.",
+    "A failed deploy is rolled back by the pipeline automatically.",
+]
+
+
+def test_search_fuses_adaptively_from_the_stored_content(tmp_path) -> None:
+    from amber.compose import scratch_memory
+    from amber.layout import Filters
+    from amber.settings import load_settings
+    from amber.stores.base import Where
+
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    memory, store = scratch_memory(settings, tmp_path / "store")
+    try:
+        memory.ingest([(text, {}) for text in MEMORIES])
+        memory.config.fusion = "adaptive"
+        query = "why did the staging deploy fail on the migration"
+        dense, sparse = memory.candidates(query, Where(), 50)
+        remembered = memory.combine(dense, sparse)  # the query of the last candidates() call
+        assert remembered == memory.combine(dense, sparse, query)
+        assert len(sparse) >= 3  # z-scored, not the short-list fallback
+        hits = memory.store.get(memory.collection, signals.head_ids(dense, sparse, 20))
+        contents = {h.id: h.payload["content"] for h in hits}
+        evidence = signals.gather(query, dense, sparse, contents, memory.bm25, 20)
+        assert remembered == fuse("adaptive", dense, sparse, evidence=evidence)
+        assert evidence.coverage and max(evidence.coverage.values()) > 0.5
+        found = memory.search(query, Filters(), 3)
+        assert found[0].memory.content.startswith("The staging deploy failed")
+        assert [m.memory.id for m in found] == [m for m, _ in remembered][: len(found)]
+        memory.config.fusion = "zscore"  # other methods are untouched
+        assert memory.combine(dense, sparse, query) == fuse("zscore", dense, sparse)
+    finally:
+        store.close()

@@ -1,9 +1,11 @@
-"""Rank fusion of the dense and BM25 candidate lists: RRF, DBSF and per-query z-scores."""
+"""Rank fusion of the dense and BM25 candidate lists: RRF, DBSF, per-query z-scores, and the
+adaptive z-score fusion whose weights follow the evidence of each query."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 Ranked = Sequence[tuple[str, float]]  # (id, score), best first
 
@@ -78,6 +80,82 @@ def zscore(
     return fused
 
 
+@dataclass(frozen=True)
+class AdaptiveParams:
+    """Constants of the adaptive fusion, fitted leave-one-dataset-out over the dev sets
+    (benchmarks/fusion_lodo.py); these are the fit on all of them."""
+
+    depth: int = 20  # each list's head that is standardised
+    prose_dense: float = 0.4  # dense weight when the candidates read as prose
+    code_dense: float = 0.95  # dense weight when they read as code
+    code_share: float = 0.25  # candidates' code share from which they read as code
+    identifier_shift: float = 0.2  # less dense weight when the query names identifiers
+    coverage: float = 1.0  # z units per share of query terms fewer than the best candidate's
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What adaptive fusion knows about one query besides the two lists: the code share of
+    the leading candidates, whether the query names identifiers, and for each candidate the
+    share of the query's BM25 terms it contains (absent: unknown, treated as the best)."""
+
+    code_share: float = 0.0
+    identifiers: bool = False
+    coverage: Mapping[str, float] = field(default_factory=dict)
+
+
+def dense_weight(evidence: Evidence, params: AdaptiveParams) -> float:
+    """The dense list's share of the blend: from prose to code by the candidates' code share,
+    less when the query names identifiers (exact names are BM25's strength)."""
+    ramp = min(1.0, evidence.code_share / params.code_share) if params.code_share > 0 else 1.0
+    weight = params.prose_dense + (params.code_dense - params.prose_dense) * ramp
+    weight -= params.identifier_shift if evidence.identifiers else 0.0
+    return min(1.0, max(0.0, weight))
+
+
+def head_z(ranked: Ranked, depth: int) -> tuple[dict[str, float], float]:
+    """z-scores of a list's head, and the floor (its lowest) that items outside it take."""
+    z = _standardise(ranked, depth) if ranked else {}
+    return z, min(z.values(), default=0.0)
+
+
+def adaptive(
+    dense: Ranked,
+    bm25: Ranked,
+    evidence: Evidence,
+    params: AdaptiveParams | None = None,
+    weights: tuple[float, float] = (1.0, 1.0),
+) -> dict[str, float]:
+    """w * z_dense + (1 - w) * z_bm25 - coverage * (best coverage - own coverage) over the
+    union of both heads, w from `dense_weight` (then scaled by `weights`, 1:1 leaves it).
+    An item missing from a head takes that list's floor; items below both heads keep their
+    RRF order after them. A list with fewer than three candidates has no spread: RRF with
+    the same weights ranks both then."""
+    p = params or AdaptiveParams()
+    w = dense_weight(evidence, p)
+    wd, wb = w * weights[0], (1.0 - w) * weights[1]
+    total = wd + wb
+    wd, wb = (wd / total, wb / total) if total > 0 else (0.5, 0.5)
+    if not dense or not bm25:
+        return rrf([dense, bm25], 60, [wd, wb])
+    if len(dense) < 3 or len(bm25) < 3:
+        return rrf([dense, bm25], 60, [wd, wb])
+    (zd, floor_d), (zb, floor_b) = head_z(dense, p.depth), head_z(bm25, p.depth)
+    items = list(dict.fromkeys([*zd, *zb]))
+    best = max((evidence.coverage.get(i, 0.0) for i in items), default=0.0)
+    fused = {
+        item: wd * zd.get(item, floor_d)
+        + wb * zb.get(item, floor_b)
+        - p.coverage * (best - evidence.coverage.get(item, best))
+        for item in items
+    }
+    tail = {i: s for i, s in rrf([dense, bm25], 60, [wd, wb]).items() if i not in fused}
+    if tail:
+        base = min(fused.values()) - 1.0
+        fused.update({item: base + score for item, score in tail.items()})
+    return fused
+
+
 def fuse(
     method: str,
     dense: Ranked,
@@ -86,9 +164,14 @@ def fuse(
     k: int = 60,
     weights: tuple[float, float] = (1.0, 1.0),
     depth: int = 20,
+    evidence: Evidence | None = None,
+    params: AdaptiveParams | None = None,
 ) -> list[tuple[str, float]]:
     """Fuse two lists and return (id, fused score), best first."""
-    if method == "rrf":
+    if method == "adaptive":
+        p = params or AdaptiveParams(depth=depth)
+        fused = adaptive(dense, bm25, evidence or Evidence(), p, weights)
+    elif method == "rrf":
         fused = rrf([dense, bm25], k, weights)
     elif method == "dbsf":
         fused = dbsf([dense, bm25], weights)

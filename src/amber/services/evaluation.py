@@ -1,4 +1,4 @@
-"""`amber eval`: retrieval quality on a BEIR-format folder, per mode, from a throwaway store."""
+"""`amber eval`: retrieval quality on BEIR-format folders, per mode, from a cached index."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amber.cli.progress import Progress
 from amber.errors import InvalidInput
 from amber.layout import memory_id
 from amber.services.memory import MemoryService
@@ -21,6 +20,10 @@ from amber.stores.base import Where
 from amber.text import estimate_tokens
 
 Ranking = list[str]
+Ranked = list[tuple[str, float]]
+Advance = Callable[[int], None]
+ProgressFactory = Callable[[str, int, str], Advance]  # (label, total, unit) -> advance(n)
+MODES = ("bm25", "dense", "hybrid")
 
 
 @dataclass
@@ -69,9 +72,31 @@ def load_beir(folder: Path, split: str = "test", limit_queries: int | None = Non
     }
     if limit_queries:
         queries = dict(list(queries.items())[:limit_queries])
-    return Dataset(folder.name, corpus, queries, qrels)
+    return Dataset(folder.resolve().name, corpus, queries, qrels)
 
 
+def dataset_folders(paths: list[Path]) -> list[Path]:
+    """Each path is a BEIR folder, or a folder of them (every subfolder with a corpus.jsonl)."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / "corpus.jsonl").is_file():
+            found.append(path)
+            continue
+        inner = (
+            sorted(p for p in path.iterdir() if (p / "corpus.jsonl").is_file())
+            if path.is_dir()
+            else []
+        )
+        if not inner:
+            raise InvalidInput(
+                f"{path} is neither a BEIR folder nor a folder of them",
+                hint="a BEIR folder has corpus.jsonl, queries.jsonl and qrels/<split>.tsv",
+            )
+        found.extend(inner)
+    return found
+
+
+# -- metrics -----------------------------------------------------------------------------------
 def ndcg_at(ranking: Ranking, rels: dict[str, int], k: int = 10) -> float:
     dcg = sum(rels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranking[:k]))
     ideal = sorted(rels.values(), reverse=True)[:k]
@@ -101,61 +126,19 @@ def score(rankings: dict[str, Ranking], qrels: dict[str, dict[str, int]]) -> dic
     return {n: round(statistics.fmean(v[i] for v in rows), 4) for i, n in enumerate(names)}
 
 
-Candidates = dict[str, tuple[list[tuple[str, float]], list[tuple[str, float]]]]
-
-
-def collect(memory: MemoryService, data: Dataset, depth: int = 100) -> tuple[Candidates, float]:
-    """Index the corpus, then gather each query's dense and BM25 lists (doc ids) once."""
-    by_memory = {memory_id("", text): doc for doc, text in data.corpus.items()}
-    items = [(text, {"key": doc}) for doc, text in data.corpus.items()]
-    bar = Progress(f"indexing {data.name}", len(items), "docs")
-    memory.ingest(items, bar.advance)
-    bar = Progress("searching", len(data.queries), "queries")
-    found: Candidates = {}
-    latencies = []
-    for qid, text in data.queries.items():
-        started = time.perf_counter()
-        dense, sparse = memory.candidates(text, Where(), depth)
-        latencies.append(time.perf_counter() - started)
-        found[qid] = ([(by_memory[m], s) for m, s in dense], [(by_memory[m], s) for m, s in sparse])
-        bar.advance()
-    return found, statistics.median(latencies) * 1000
-
-
-def evaluate(
-    memory: MemoryService,
-    data: Dataset,
-    modes: list[str],
-    fusers: dict[str, Callable[[list, list], list]] | None = None,
-) -> dict[str, Any]:
-    if modes == ["bm25"] and not fusers:
-        memory.embedder = None  # BM25 alone needs no vectors: skip the slow part
-    found, latency = collect(memory, data)
-    result: dict[str, Any] = {}
-    for mode in modes:
-        if mode == "dense":
-            rankings = {q: [d for d, _ in dense] for q, (dense, _) in found.items()}
-        elif mode == "bm25":
-            rankings = {q: [d for d, _ in sparse] for q, (_, sparse) in found.items()}
-        else:
-            rankings = {
-                q: [d for d, _ in memory.combine(dense, sparse)]
-                for q, (dense, sparse) in found.items()
-            }
-        result[mode] = score(rankings, data.qrels)
-        result[mode]["context_tokens@5"] = context_tokens(rankings, data.corpus, 5)
-    for name, fuser in (fusers or {}).items():
-        rankings = {q: [d for d, _ in fuser(dense, sparse)] for q, (dense, sparse) in found.items()}
-        result[name] = score(rankings, data.qrels)
-    return {"modes": result, "median_query_ms": round(latency, 2)}
-
-
 def context_tokens(rankings: dict[str, Ranking], corpus: dict[str, str], k: int) -> float:
     """Mean estimated tokens an agent would read if handed each query's top k documents."""
     per_query = [
         sum(estimate_tokens(corpus[d]) for d in ranked[:k]) for ranked in rankings.values()
     ]
     return round(statistics.fmean(per_query), 1) if per_query else 0.0
+
+
+def index_corpus(memory: MemoryService, data: Dataset, progress: ProgressFactory | None) -> None:
+    """Write every document of the corpus as a memory (project-less, keyed by its id)."""
+    items = [(text, {"key": doc}) for doc, text in data.corpus.items()]
+    advance = progress(f"indexing {data.name}", len(items), "docs") if progress else None
+    memory.ingest(items, advance)
 
 
 def scratch_dir(home: Path) -> Path:
@@ -169,20 +152,115 @@ def remove_scratch(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def sweep_fusers() -> dict[str, Callable[[list, list], list]]:
-    """Fusion variants tried by `amber eval --sweep`: RRF constants and weights, DBSF, z-score."""
+# -- searching and scoring ---------------------------------------------------------------------
+Found = dict[str, tuple[Ranked, Ranked]]  # query id -> (dense, bm25), memory ids
+Candidates = Found  # the same shape, with document ids
+
+
+def search_all(
+    memory: MemoryService, data: Dataset, depth: int = 100, progress: ProgressFactory | None = None
+) -> tuple[Found, float]:
+    """Each query's dense and BM25 lists (memory ids), and the median milliseconds per query."""
+    advance = progress("searching", len(data.queries), "queries") if progress else None
+    found: Found = {}
+    latencies = []
+    for qid, text in data.queries.items():
+        started = time.perf_counter()
+        found[qid] = memory.candidates(text, Where(), depth)
+        latencies.append(time.perf_counter() - started)
+        if advance:
+            advance(1)
+    return found, statistics.median(latencies) * 1000 if latencies else 0.0
+
+
+def doc_ids(data: Dataset) -> dict[str, str]:
+    return {memory_id("", text): doc for doc, text in data.corpus.items()}
+
+
+def collect(
+    memory: MemoryService, data: Dataset, depth: int = 100, progress: ProgressFactory | None = None
+) -> tuple[Candidates, float]:
+    """Index the corpus into `memory`, then gather each query's lists with document ids."""
+    index_corpus(memory, data, progress)
+    found, latency = search_all(memory, data, depth, progress)
+    by_memory = doc_ids(data)
+    return {
+        q: ([(by_memory[m], s) for m, s in d], [(by_memory[m], s) for m, s in b])
+        for q, (d, b) in found.items()
+    }, latency
+
+
+def evaluate_index(
+    memory: MemoryService,
+    data: Dataset,
+    modes: list[str],
+    fusers: dict[str, Callable[[Ranked, Ranked], Ranked]] | None = None,
+    progress: ProgressFactory | None = None,
+) -> dict[str, Any]:
+    """Score each mode on an index of `data`; hybrid runs the search's own `combine`, on lists
+    as deep as the search's own."""
+    found, latency = search_all(memory, data, 100, progress)
+    by_memory = doc_ids(data)
+    depth = memory.config.candidates
+    result: dict[str, Any] = {}
+    for mode in modes:
+        rankings: dict[str, Ranking] = {}
+        for qid, (dense, sparse) in found.items():
+            if mode == "dense":
+                ranked = dense
+            elif mode == "bm25":
+                ranked = sparse
+            else:
+                ranked = memory.combine(dense[:depth], sparse[:depth], data.queries[qid])
+            rankings[qid] = [by_memory[m] for m, _ in ranked]
+        result[mode] = score(rankings, data.qrels)
+        result[mode]["context_tokens@5"] = context_tokens(rankings, data.corpus, 5)
+    for name, fuser in (fusers or {}).items():
+        rankings = {
+            q: [by_memory[m] for m, _ in fuser(d[:depth], b[:depth])] for q, (d, b) in found.items()
+        }
+        result[name] = score(rankings, data.qrels)
+    return {"modes": result, "median_query_ms": round(latency, 2)}
+
+
+def sweep_fusers() -> dict[str, Callable[[Ranked, Ranked], Ranked]]:
+    """Fixed fusion variants tried by `amber eval --sweep`: RRF constants and weights, DBSF and
+    z-score weights, computed on the same candidate lists as the default."""
     from amber.fusion import fuse
 
-    variants: dict[str, Callable[[list, list], list]] = {}
-    for k in (10, 30, 60, 100):
-        for wd, wb in ((1.0, 1.0), (1.5, 1.0), (1.0, 1.5), (2.0, 1.0), (1.0, 2.0)):
+    variants: dict[str, Callable[[Ranked, Ranked], Ranked]] = {}
+    for k in (10, 60):
+        for wd, wb in ((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)):
             variants[f"rrf k={k} w={wd:g}:{wb:g}"] = lambda d, b, k=k, w=(wd, wb): fuse(
                 "rrf", d, b, k=k, weights=w
             )
-    for wd, wb in ((1.0, 1.0), (1.5, 1.0), (1.0, 1.5)):
-        variants[f"dbsf w={wd:g}:{wb:g}"] = lambda d, b, w=(wd, wb): fuse(
-            "dbsf", d, b, k=60, weights=w
+    variants["dbsf w=1:1"] = lambda d, b: fuse("dbsf", d, b)
+    for wd, wb in ((1.0, 1.0), (3.0, 1.0), (1.0, 2.0)):
+        variants[f"zscore w={wd:g}:{wb:g}"] = lambda d, b, w=(wd, wb): fuse(
+            "zscore", d, b, weights=w
         )
-    for depth in (10, 20, 30, 50):
-        variants[f"zscore depth={depth}"] = lambda d, b, n=depth: fuse("zscore", d, b, depth=n)
     return variants
+
+
+def gain(modes: dict[str, dict[str, float]], metric: str = "ndcg@10") -> dict[str, Any] | None:
+    """Hybrid against the better of the two single signals, or None without all three."""
+    if not all(m in modes for m in MODES):
+        return None
+    better = "dense" if modes["dense"][metric] >= modes["bm25"][metric] else "bm25"
+    return {
+        "better_single": better,
+        "gain": round(modes["hybrid"][metric] - modes[better][metric], 4),
+    }
+
+
+def summarise(reports: list[dict[str, Any]], metric: str = "ndcg@10") -> dict[str, Any]:
+    """The suite's mean per mode and mean gain of hybrid over each set's better single signal."""
+    names = [n for n in reports[0]["modes"] if all(n in r["modes"] for r in reports)]
+    means = {n: round(statistics.fmean(r["modes"][n][metric] for r in reports), 4) for n in names}
+    gains = [r["gain"]["gain"] for r in reports if r.get("gain")]
+    return {
+        "metric": metric,
+        "mean": means,
+        "mean_gain": round(statistics.fmean(gains), 4) if gains else None,
+        "worst_gain": min(gains) if gains else None,
+    }

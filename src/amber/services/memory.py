@@ -283,7 +283,9 @@ class MemoryService:
         mode: str = "hybrid",
         vector: list[float] | None = None,
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-        """The dense and BM25 candidate lists (memory id, score), best first, under one filter."""
+        """The dense and BM25 candidate lists (memory id, score), best first, under one filter.
+        The query is kept for the `combine` that follows (adaptive fusion reads it)."""
+        self._candidate_query = query
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             vector = vector if vector is not None else self.embed_query(query)
@@ -300,15 +302,38 @@ class MemoryService:
         return dense, sparse
 
     def combine(
-        self, dense: list[tuple[str, float]], sparse: list[tuple[str, float]]
+        self,
+        dense: list[tuple[str, float]],
+        sparse: list[tuple[str, float]],
+        query: str | None = None,
     ) -> list[tuple[str, float]]:
+        """The one place search fuses its two lists. Adaptive fusion also reads the query (by
+        default the one the last `candidates` call searched) and the stored content of both
+        lists' heads: their code share and how many of the query's terms each one holds."""
         if not sparse:
             return dense
         if not dense:
             return sparse
         cfg = self.config
+        if cfg.fusion != "adaptive":
+            return fuse(
+                cfg.fusion, dense, sparse, k=cfg.rrf_k, weights=cfg.weights, depth=cfg.fusion_depth
+            )
+        from amber.services import signals
+
+        text = query if query is not None else getattr(self, "_candidate_query", "")
+        heads = signals.head_ids(dense, sparse, max(cfg.fusion_depth, signals.CODE_HEAD))
+        contents = {
+            h.id: str(h.payload.get("content", "")) for h in self.store.get(self.collection, heads)
+        }
+        evidence = signals.gather(text, dense, sparse, contents, self.bm25, cfg.fusion_depth)
         return fuse(
-            cfg.fusion, dense, sparse, k=cfg.rrf_k, weights=cfg.weights, depth=cfg.fusion_depth
+            "adaptive",
+            dense,
+            sparse,
+            weights=cfg.weights,
+            depth=cfg.fusion_depth,
+            evidence=evidence,
         )
 
     def search(
