@@ -67,3 +67,11 @@ def test_a_bad_value_names_its_variable(
 def test_an_unknown_override_is_refused() -> None:
     with pytest.raises(InvalidInput, match="top_kk"):
         load_settings(top_kk=3)
+
+
+def test_readme_lists_every_environment_variable() -> None:
+    from amber.settings import documented
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name, default, what in documented():
+        assert f"| `{name}` | {default} | {what} |" in readme, name
