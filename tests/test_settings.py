@@ -23,7 +23,7 @@ def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_defaults_and_amber_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     plain = load_settings()
     assert plain.home == tmp_path / "data" / "amber"
-    assert (plain.budget_tokens, plain.fusion, plain.qdrant_url) == (2000, "zscore", None)
+    assert (plain.budget_tokens, plain.fusion, plain.qdrant_url) == (2000, "adaptive", None)
     monkeypatch.setenv("AMBER_BUDGET_TOKENS", "800")
     monkeypatch.setenv("AMBER_HOME", str(tmp_path / "h"))
     changed = load_settings()

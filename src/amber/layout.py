@@ -67,6 +67,39 @@ class Filters:
         return where
 
 
+    def refusals(self, payload: dict, now: float | None = None) -> list[str]:
+        """Why a memory's payload does not pass these filters (nothing when it does): the
+        same conditions as `where`, said in words, for `retrieve --why-not`."""
+        now = time.time() if now is None else now
+        out: list[str] = []
+        project = payload.get("project", "")
+        if self.project is not None:
+            allowed = {self.project, ""} if self.include_projectless else {self.project}
+            if project not in allowed:
+                out.append(f"scope: it is in project {project!r}, the search in {self.project!r}")
+        if self.types and payload.get("type") not in self.types:
+            out.append(f"type: it is {payload.get('type')!r}, the search wants {self.types}")
+        missing = [t for t in self.tags if t not in payload.get("tags", [])]
+        if missing:
+            out.append(f"tags: it lacks {missing}")
+        if self.agent and payload.get("agent") != self.agent:
+            out.append(f"agent: it is {payload.get('agent')!r}, the search wants {self.agent!r}")
+        if self.exclude_agent and payload.get("agent") == self.exclude_agent:
+            out.append(f"agent: {self.exclude_agent!r} is excluded")
+        if set(self.exclude_tags) & set(payload.get("tags", [])):
+            out.append(f"tags: it carries an excluded tag {sorted(self.exclude_tags)}")
+        if not self.include_history and payload.get("state") == "superseded":
+            out.append(f"superseded by {payload.get('superseded_by') or 'a newer memory'}")
+        if not self.include_history and float(payload.get("expires_ts", 1e12)) <= now:
+            out.append("expired")
+        created = float(payload.get("created_ts", 0))
+        if self.since is not None and created <= self.since:
+            out.append("time: stored before --since")
+        if self.until is not None and created > self.until:
+            out.append("time: stored after --until")
+        return out
+
+
 def memory_id(project: str, content: str) -> str:
     digest = hashlib.sha256(f"{project}\x00{' '.join(content.split())}".encode()).hexdigest()
     return str(uuid.uuid5(_NS, digest))

@@ -78,7 +78,9 @@ class Settings(BaseModel):
     )
 
     bm25_avg_len: float = Field(60.0, gt=0, le=100_000, description="BM25 average length")
-    fusion: Literal["rrf", "dbsf", "zscore"] = Field("zscore", description="fusion method")
+    fusion: Literal["adaptive", "rrf", "dbsf", "zscore"] = Field(
+        "adaptive", description="fusion method (docs/quality.md)"
+    )
     fusion_depth: int = Field(20, ge=3, le=100, description="candidates each list brings to fusion")
     rrf_k: int = Field(60, ge=1, le=10_000, description="the RRF constant")
     dense_weight: float = Field(1.0, ge=0, le=100, description="fusion weight of dense")

@@ -30,7 +30,7 @@ from amber.stores.bm25 import Bm25Encoder
 
 @dataclass
 class RetrievalConfig:
-    fusion: str = "zscore"
+    fusion: str = "adaptive"
     fusion_depth: int = 20
     rrf_k: int = 60
     weights: tuple[float, float] = (1.0, 1.0)
@@ -349,7 +349,7 @@ class MemoryService:
         dense, sparse = self.candidates(
             query, filters.where(), self.config.candidates, mode, vector
         )
-        fused = self.combine(dense, sparse)
+        fused = self.combine(dense, sparse, query)
         ranks = {
             name: {mid: (r, s) for r, (mid, s) in enumerate(lst, 1)}
             for name, lst in (("dense", dense), ("bm25", sparse))

@@ -22,6 +22,7 @@ from amber.layout import Filters as Where
 from amber.models import MemoryType
 from amber.redact import redact
 from amber.services import catalog
+from amber.services.explain import why_not
 from amber.services.memory import MemoryService
 from amber.services.recall import chunk, recall
 from amber.services.router import FEEDBACK_TAG
@@ -164,6 +165,11 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
         }
         if inp.explain:
             doc["fusion"] = fusion_settings(memory)
+        if inp.why_not:
+            vector = memory.embed_query(inp.query)
+            doc["why_not"] = why_not(
+                memory, inp.query, vector, where(ctx, inp, project), inp.top_k, inp.why_not
+            )
     return doc
 
 
