@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 import qdrant_edge as qe
 
@@ -33,21 +35,34 @@ def identifier_parts(text: str) -> list[str]:
     return parts
 
 
+def _expand(text: str) -> str:
+    parts = identifier_parts(text)
+    return f"{text} {' '.join(parts)}" if parts else text
+
+
+@functools.lru_cache(maxsize=16)
+def _model(k: float, b: float, avg_len: float) -> Any:
+    return qe.Bm25(qe.Bm25Config(k=k, b=b, avg_len=avg_len, language="english"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _encode(query: bool, k: float, b: float, avg_len: float, text: str) -> Sparse:
+    """One text's sparse vector: the same texts come back on every call (skill sections, the
+    candidates a search checks), and the identifier pass is the slow part of encoding."""
+    model = _model(k, b, avg_len)
+    vec = model.embed_query(_expand(text)) if query else model.embed_document(_expand(text))
+    return Sparse(list(vec.indices), list(vec.values))
+
+
 class Bm25Encoder:
-    """English BM25 (stemming, stop-words) plus identifier parts; avg_len fits short memories."""
+    """English BM25 (stemming, stop-words) plus identifier parts; avg_len fits short memories.
+    Encodings are shared by every encoder of the same parameters in the process."""
 
     def __init__(self, avg_len: float = 60.0, k: float = 1.2, b: float = 0.75) -> None:
-        self._model = qe.Bm25(qe.Bm25Config(k=k, b=b, avg_len=avg_len, language="english"))
-
-    @staticmethod
-    def _expand(text: str) -> str:
-        parts = identifier_parts(text)
-        return f"{text} {' '.join(parts)}" if parts else text
+        self._params = (k, b, avg_len)
 
     def document(self, text: str) -> Sparse:
-        vec = self._model.embed_document(self._expand(text))
-        return Sparse(list(vec.indices), list(vec.values))
+        return _encode(False, *self._params, text)
 
     def query(self, text: str) -> Sparse:
-        vec = self._model.embed_query(self._expand(text))
-        return Sparse(list(vec.indices), list(vec.values))
+        return _encode(True, *self._params, text)
