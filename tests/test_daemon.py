@@ -191,3 +191,32 @@ def test_each_request_environment_applies_to_that_request_alone(
     assert json.loads(normal.stdout)["tokens"] > 5
     dropped = call(dict(env, XDG_DATA_HOME=str(tmp_path / "x")), tmp_path, "list", "--all-projects")
     assert json.loads(dropped.stdout)["total"] == 1, "a caller's XDG_* never redirects the store"
+
+
+def test_compact_frames_round_trip_and_refuse_garbage(daemon, tmp_path: Path) -> None:
+    from amber.daemon import frames
+
+    _proc, env, path = daemon
+    wire = client.request_env(env)
+    odd = ["store", "--content", "caf\udce9 au lait"]  # argv bytes that were not UTF-8
+    request = frames.encode_argv(client.code_version(), odd, wire, str(tmp_path), False, 0, None)
+    code, _out, err = frames.decode_result(client._send(str(path), request, 30))
+    assert code == 2 and b"not valid text" in err
+    piped = ["store", "--content", "-"]
+    request = frames.encode_argv(
+        client.code_version(), piped, wire, str(tmp_path), False, 0, b"kept from stdin"
+    )
+    code, out, _err = frames.decode_result(client._send(str(path), request, 30))
+    assert code == 0 and json.loads(out)["status"] == "stored"
+    for broken in (
+        frames.MAGIC + b" 2 x 5\n12:ab",  # a field longer than the payload
+        frames.MAGIC + b" 2 x 3\nabc",  # no field lengths
+        frames.MAGIC + b" 2 x notanumber\n",  # a header without a size
+    ):
+        answer = client._send(str(path), broken, 30)
+        if answer.startswith(frames.RESULT):
+            code, _out, err = frames.decode_result(answer)
+        else:
+            code, err = json.loads(answer)["code"], answer
+        assert code == 2 and b"invalid_input" in err
+    assert call(env, tmp_path, "health").returncode == 0

@@ -4,7 +4,6 @@ folder and input, on the request's own thread."""
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import io
 import os
@@ -93,7 +92,7 @@ class Runner:
     def _argv(self, request: dict[str, Any]) -> dict[str, Any]:
         from amber.cli import run
 
-        raw = base64.b64decode(request["stdin"] or "", validate=False)
+        raw = request["stdin"] or b""
         out, err = _Output(request["tty"]), _Output(False)
         stdin = io.BytesIO(raw)
         call_of = Invocation(

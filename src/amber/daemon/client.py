@@ -8,14 +8,17 @@ waits for it (bounded), so a caller never races it for the store.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 import time
+
+try:  # the C module alone: the `socket` wrapper imports enum, selectors and more (~6 ms)
+    import _socket as sockets
+except ImportError:  # an interpreter without it (not CPython): the wrapper has the same calls
+    import socket as sockets  # type: ignore[no-redef]
 from collections.abc import Mapping
 
-from amber.daemon import protocol
+from amber.daemon import frames, protocol
 from amber.paths import cache_home, data_home
 
 # Commands that change the store or read it: worth starting a daemon for.
@@ -75,22 +78,22 @@ def code_version() -> str:
     return _version[0]
 
 
-def exchange(path: str, message: Mapping[str, object], timeout: float | None) -> dict:
-    """One request and its answer. Unreachable when nothing answers the connection; a
-    DaemonError when the daemon goes away in the middle of the call."""
+def _send(path: str, data: bytes, timeout: float | None) -> bytes:
+    """Send one request and read the whole answer. Unreachable when nothing answers the
+    connection; DaemonError when the daemon goes away in the middle of the call."""
     try:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
     except OSError as exc:
         raise Unreachable(str(exc)) from exc
-    with conn:
+    try:
         try:
             conn.settimeout(2.0)
-            conn.connect(str(path))
+            conn.connect(path)
         except OSError as exc:
             raise Unreachable(str(exc)) from exc
         try:
             conn.settimeout(timeout)
-            conn.sendall(protocol.encode(message))
+            conn.sendall(data)
             chunks = []
             while True:
                 chunk = conn.recv(1 << 16)
@@ -102,8 +105,18 @@ def exchange(path: str, message: Mapping[str, object], timeout: float | None) ->
                 f"the daemon stopped while answering this call ({exc})",
                 "see $AMBER_HOME/daemon.log; run the call again (a new daemon starts)",
             ) from exc
+    finally:
+        conn.close()
+    return b"".join(chunks)
+
+
+def exchange(path: str, message: Mapping[str, object], timeout: float | None) -> dict:
+    """One JSON request (ping, stop, an operation call) and its JSON answer."""
+    import json
+
+    raw = _send(str(path), protocol.encode(message), timeout)
     try:
-        answer = json.loads(b"".join(chunks))
+        answer = json.loads(raw)
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
@@ -116,12 +129,32 @@ def exchange(path: str, message: Mapping[str, object], timeout: float | None) ->
     return answer
 
 
+def run_argv(path: str, request: bytes) -> int:
+    """A CLI call in the compact framing: print the daemon's output, return its exit code."""
+    raw = _send(path, request, None)
+    if raw.startswith(frames.REFUSED):
+        raise Unreachable(raw.decode("utf-8", "replace").strip())
+    try:
+        code, out, err = frames.decode_result(raw)
+    except frames.FrameError as exc:
+        raise DaemonError(
+            f"the daemon's answer was cut off or garbled ({exc})",
+            "see $AMBER_HOME/daemon.log; run the call again",
+        ) from exc
+    sys.stdout.flush()
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(err)
+    sys.stderr.buffer.flush()
+    return code
+
+
 def address(env: Mapping[str, str]) -> str | None:
     """The socket the store's daemon recorded, if any (not checked: the call will tell)."""
     record = protocol.read_address(data_home(env))
     if record is None or record.get("store_key") != protocol.store_key(env):
         return None
-    return str(record["socket"])
+    return record["socket"]
 
 
 def _ping(path: str) -> dict | None:
@@ -153,14 +186,12 @@ def stop(path: str, seconds: float = 30.0) -> bool:
     return True
 
 
-def _stdin_for(argv: list[str]) -> str | None:
+def _stdin_for(argv: list[str]) -> bytes | None:
     """The caller's stdin, when the command reads it (`--content -`, `--response -`, `hook`)."""
     reads = any(argv[i] in STDIN_FLAGS and argv[i + 1] == "-" for i in range(len(argv) - 1))
     if not reads and argv[:1] != ["hook"]:
         return None
-    import base64
-
-    return base64.b64encode(sys.stdin.buffer.read(protocol.MAX_REQUEST // 2)).decode()
+    return sys.stdin.buffer.read(protocol.MAX_REQUEST // 2)
 
 
 def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
@@ -182,31 +213,17 @@ def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
     return [spool if a == "-" else a for a in argv], spool
 
 
-def argv_request(argv: list[str], env: Mapping[str, str]) -> dict[str, object]:
+def argv_request(argv: list[str], env: Mapping[str, str]) -> bytes:
     tty = sys.stdout.isatty()
-    return {
-        "kind": "argv",
-        "version": code_version(),
-        "argv": argv,
-        "cwd": os.getcwd(),
-        "env": request_env(env),
-        "tty": tty,
-        "columns": os.get_terminal_size(sys.stdout.fileno()).columns if tty else 0,
-        "stdin": _stdin_for(argv),
-    }
+    columns = os.get_terminal_size(sys.stdout.fileno()).columns if tty else 0
+    return frames.encode_argv(
+        code_version(), argv, request_env(env), os.getcwd(), tty, columns, _stdin_for(argv)
+    )
 
 
 def _remove(path: str) -> None:
     if os.path.exists(path):
         os.unlink(path)
-
-
-def print_answer(answer: Mapping[str, object]) -> int:
-    sys.stdout.write(str(answer.get("stdout", "")))
-    sys.stderr.write(str(answer.get("stderr", "")))
-    sys.stdout.flush()
-    code = answer.get("code", 4)
-    return code if isinstance(code, int) else 4
 
 
 def forward(
@@ -222,7 +239,7 @@ def forward(
         for _attempt in range(3):
             if path is not None:
                 try:
-                    return print_answer(exchange(path, message, None))
+                    return run_argv(path, message)
                 except Unreachable:
                     pass  # gone, or stopping because it runs other code: start a fresh one
             if not start:
@@ -343,10 +360,12 @@ def forward_call(argv: list[str]) -> int | None:
         return None
     argv, spool = _spool_import(argv, data_home(env))
     try:
-        return print_answer(exchange(path, argv_request(argv, env), None))
+        return run_argv(path, argv_request(argv, env))
     except Unreachable:
         return None
     except DaemonError as exc:
+        import json
+
         error = {"error": "backend_unavailable", "message": exc.message, "hint": exc.hint}
         sys.stderr.write(json.dumps(error) + "\n")
         return 3

@@ -1,15 +1,15 @@
 """The daemon's wire protocol, standard library only: where a store's daemon listens, how a
 request is framed, what a valid request is.
 
-The daemon of a store records its address in the store's own folder (`$AMBER_HOME/daemon.json`),
-so every caller of that store finds the same daemon whatever its XDG_RUNTIME_DIR. A request is
-one JSON object on one line (at most MAX_REQUEST bytes); the answer is one JSON object, then the
-daemon closes the connection.
+The daemon of a store records its address in the store's own folder (`$AMBER_HOME/daemon.addr`,
+`key=value` lines), so every caller of that store finds the same daemon whatever its
+XDG_RUNTIME_DIR. A request is one JSON object on one line, or a CLI call in the compact framing
+of `amber.daemon.frames` (at most MAX_REQUEST bytes either way); the answer is one JSON object
+(or a compact result), then the daemon closes the connection.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections.abc import Mapping
@@ -22,7 +22,7 @@ READ_SECONDS = 10.0  # a request must arrive whole within this
 LONG_RUNNING = frozenset({"serve", "mcp", "eval", "run", "init"})
 KINDS = frozenset({"argv", "call", "ping", "stop"})
 OWN_NAMES = frozenset({"QDRANT_URL", "QDRANT_API_KEY", "OLLAMA_HOST"})
-ADDRESS_FILE = "daemon.json"
+ADDRESS_FILE = "daemon.addr"
 LOG_FILE = "daemon.log"
 
 
@@ -51,14 +51,25 @@ def socket_path(home: str) -> str:
     return os.path.join("/tmp", f"amber-{os.getuid()}", f"{_crc(home)}.sock")
 
 
-def read_address(home: str) -> dict[str, object] | None:
+def read_address(home: str) -> dict[str, str] | None:
     """What the store's daemon recorded about itself, or None when there is no record."""
     try:
         with open(os.path.join(home, ADDRESS_FILE), encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (OSError, ValueError):
+            lines = handle.read().splitlines()
+    except OSError:
         return None
-    return record if isinstance(record, dict) and isinstance(record.get("socket"), str) else None
+    record = dict(line.split("=", 1) for line in lines if "=" in line)
+    return record if record.get("socket") else None
+
+
+def write_address(home: str, record: Mapping[str, object]) -> None:
+    """Replace the record atomically (a reader never sees half of it), private to the user."""
+    path = os.path.join(home, ADDRESS_FILE)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("".join(f"{key}={value}\n" for key, value in record.items()))
+    os.replace(tmp, path)
 
 
 def code_version() -> str:
@@ -76,6 +87,8 @@ def code_version() -> str:
 
 
 def encode(message: Mapping[str, object]) -> bytes:
+    import json  # only JSON requests need it; the CLI path uses the compact framing
+
     return json.dumps(message, ensure_ascii=True).encode("ascii") + b"\n"
 
 
@@ -89,6 +102,25 @@ def _strings(value: object, what: str, most: int) -> list[str]:
     if len(value) > most:
         raise BadRequest(f"{what} has more than {most} items")
     return value
+
+
+def _stdin(message: dict) -> bytes | None:
+    """The caller's stdin: raw bytes from the compact framing, base64 text in JSON."""
+    if "stdin_bytes" in message:
+        raw = message["stdin_bytes"]
+        return raw if isinstance(raw, bytes) else None
+    text = message.get("stdin")
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise BadRequest("stdin must be base64 text or null")
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("stdin is not valid base64") from None
 
 
 def check_request(message: object, home: str) -> dict[str, object]:
@@ -115,10 +147,7 @@ def check_request(message: object, home: str) -> dict[str, object]:
     checked: dict[str, object] = {"kind": kind, "env": env, "cwd": cwd}
     checked["tty"] = message.get("tty") is True
     checked["columns"] = message.get("columns") if isinstance(message.get("columns"), int) else 0
-    stdin = message.get("stdin")
-    if stdin is not None and not isinstance(stdin, str):
-        raise BadRequest("stdin must be base64 text or null")
-    checked["stdin"] = stdin
+    checked["stdin"] = _stdin(message)
     if kind == "argv":
         argv = _strings(message.get("argv"), "argv", MAX_ARGS)
         if argv and argv[0] in LONG_RUNNING:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from amber.daemon import protocol
+from amber.daemon import frames, protocol
 
 Runner = Callable[[dict[str, Any]], dict[str, Any]]  # a checked request -> its answer
 MAX_CLIENTS = 256  # connections served at once; more are told the daemon is busy
@@ -30,10 +30,31 @@ def _error(message: str, code: int = 2) -> dict[str, Any]:
     return {"code": code, "stdout": "", "stderr": json.dumps(problem) + "\n", "error": problem}
 
 
+def _compact_size(data: bytearray) -> int | None:
+    """A compact request's whole size once its header line has arrived, else None."""
+    if not data.startswith(frames.MAGIC) or b"\n" not in data:
+        return None
+    header = bytes(data[: data.index(b"\n")])
+    words = header.split()
+    if len(words) != 4 or not words[3].isdigit():
+        raise protocol.BadRequest("the request header is malformed")
+    size = len(header) + 1 + int(words[3])
+    if size > protocol.MAX_REQUEST:
+        raise protocol.BadRequest(f"the request is over {protocol.MAX_REQUEST} bytes")
+    return size
+
+
 def read_request(conn: socket.socket, deadline: float) -> bytes:
-    """One request line, read within the deadline and at most MAX_REQUEST bytes."""
+    """One request, read within the deadline and at most MAX_REQUEST bytes: a JSON line up to
+    its newline, or a compact header and exactly the payload it announces."""
     data = bytearray()
-    while not data.endswith(b"\n"):
+    while True:
+        size = _compact_size(data)
+        if size is not None and len(data) >= size:
+            return bytes(data[:size])
+        compact = data.startswith(frames.MAGIC[: len(data)]) and len(data) > 0
+        if not compact and data.endswith(b"\n"):
+            return bytes(data)
         left = deadline - time.monotonic()
         if left <= 0:
             raise protocol.BadRequest(
@@ -47,11 +68,10 @@ def read_request(conn: socket.socket, deadline: float) -> bytes:
                 f"the request did not arrive within {protocol.READ_SECONDS} s"
             ) from None
         if not chunk:
-            break
+            return bytes(data)  # the caller stopped sending: what came is the request
         data += chunk
         if len(data) > protocol.MAX_REQUEST:
             raise protocol.BadRequest(f"the request is over {protocol.MAX_REQUEST} bytes")
-    return bytes(data)
 
 
 def claim(home: Path) -> int | None:
@@ -81,10 +101,20 @@ class Daemon:
 
     # -- one connection --------------------------------------------------------------------
     def _answer(self, raw: bytes) -> tuple[dict[str, Any], str]:
+        if raw.startswith(frames.MAGIC):
+            header, _, payload = raw.partition(b"\n")
+            try:
+                message: Any = frames.decode_argv(header, payload, protocol.MAX_ARGS)
+            except frames.FrameError as exc:
+                return _error(str(exc)), "garbled"
+            return self._run(message)
         try:
             message = json.loads(raw)
         except ValueError:
             return _error("the request is not valid JSON"), "garbled"
+        return self._run(message)
+
+    def _run(self, message: Any) -> tuple[dict[str, Any], str]:
         if isinstance(message, dict) and message.get("kind") == "ping":
             return {
                 "version": self.version,
@@ -109,6 +139,7 @@ class Daemon:
         label, answer = "?", {}
         try:
             with conn:
+                raw = b""
                 try:
                     raw = read_request(conn, time.monotonic() + protocol.READ_SECONDS)
                     answer, label = self._answer(raw)
@@ -116,7 +147,7 @@ class Daemon:
                     answer, label = _error(str(exc)), "bad"
                 try:
                     conn.settimeout(30.0)
-                    conn.sendall(json.dumps(answer, ensure_ascii=False).encode("utf-8", "replace"))
+                    conn.sendall(self._encode(answer, compact=raw.startswith(frames.MAGIC)))
                 except OSError:
                     label += " (caller gone)"
         finally:
@@ -125,6 +156,16 @@ class Daemon:
                 self._active -= 1
                 self._last = time.monotonic()
             self._slots.release()
+
+    @staticmethod
+    def _encode(answer: dict[str, Any], compact: bool) -> bytes:
+        if not compact:
+            return json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        if answer.get("refused"):
+            return frames.REFUSED + b" " + str(answer["refused"]).encode() + b"\n"
+        code = answer.get("code", 4)
+        stdout, stderr = str(answer.get("stdout", "")), str(answer.get("stderr", ""))
+        return frames.encode_result(code if isinstance(code, int) else 4, stdout, stderr)
 
     def _busy(self, conn: socket.socket) -> None:
         problem = {
@@ -203,18 +244,13 @@ class Daemon:
             "protocol": protocol.PROTOCOL,
             "version": self.version,
             "store_key": store_key,
-            "started_at": time.time(),
+            "started_at": round(time.time(), 3),
         }
-        path = self.home / protocol.ADDRESS_FILE
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
-        os.replace(tmp, path)
+        protocol.write_address(str(self.home), record)
 
     def _unpublish(self) -> None:
         record = protocol.read_address(str(self.home))
-        if record is not None and record.get("pid") == os.getpid():
+        if record is not None and record.get("pid") == str(os.getpid()):
             (self.home / protocol.ADDRESS_FILE).unlink(missing_ok=True)
         self.socket_path.unlink(missing_ok=True)
 
