@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -113,14 +114,27 @@ def test_one_daemon_per_store_whatever_the_runtime_folder(home: Path, tmp_path: 
 
 
 def test_daemon_of_other_code_makes_way(daemon, home: Path, tmp_path: Path) -> None:
+    """After an upgrade the code on disk differs from the daemon's: the daemon refuses calls
+    (it never stops on a caller's say-so alone), and a caller running the code on disk asks it
+    to stop and starts one that runs that code."""
+    import amber.timing
+
     proc, env, path = daemon
     with pytest.raises(client.Unreachable):
         client.exchange(str(path), {"kind": "argv", "version": "other-code", "argv": []}, 10)
-    assert proc.wait(timeout=30) == 0, "it stops for the daemon that runs the code on disk"
-    assert not path.exists() and protocol.read_address(str(home)) is None
-    res = call(env, tmp_path, "health")  # starts a daemon of this code
-    assert res.returncode == 0 and json.loads(res.stdout)["status"] == "ok"
-    assert client.stop(client.address(env) or "")
+    assert proc.poll() is None, "a refused call does not stop the daemon"
+    module = Path(amber.timing.__file__)
+    before = module.stat()
+    try:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # "an upgrade"
+        res = call(env, tmp_path, "health")
+        assert res.returncode == 0 and json.loads(res.stdout)["status"] == "ok", res.stderr
+        assert proc.wait(timeout=30) == 0, "the old daemon made way"
+        record = protocol.read_address(str(home))
+        assert record is not None and record["pid"] != str(proc.pid)
+        assert client.stop(record["socket"])
+    finally:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def test_sigterm_removes_socket_and_address(daemon, home: Path) -> None:

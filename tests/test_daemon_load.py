@@ -104,7 +104,9 @@ def test_a_thousand_bad_requests_while_agents_work(home: Path, tmp_path: Path) -
             conn.close()
         assert len(answers) == 1001
         codes = [a.get("code") for a in answers if a is not None]
-        assert codes and set(codes) <= {2}, "every bad request is answered as invalid input"
+        # garbage is invalid input (2); a random but well-formed search may find nothing (1)
+        assert len(codes) >= 990 and set(codes) <= {1, 2}, sorted(set(codes))
+        assert codes.count(2) >= 800
         listed = shim(env, tmp_path, "list", "--tags", "load", "--limit", "100")
         assert sorted(m["id"] for m in json.loads(listed.stdout)["memories"]) == sorted(stored)
 
@@ -119,7 +121,8 @@ def agent_script(number: int) -> str:
         "a = subprocess.run([sys.executable, shim, 'auto', '--query', "
         f"'how long is the catalogue cached by agent {number}'], capture_output=True, "
         "timeout=170)\n"
-        "print(json.dumps([s.returncode, a.returncode, s.stdout.decode(), s.stderr.decode()]))\n"
+        "print(json.dumps([s.returncode, a.returncode, s.stderr.decode(), a.stderr.decode()[-300:]"
+        " + a.stdout.decode()[:300]]))\n"
     )
 
 
@@ -163,9 +166,8 @@ def test_two_dozen_agents_arrive_while_one_idles_and_one_misbehaves(
     bad.join(timeout=60)
     for conn in idle_conn:
         conn.close()
-    exits = [(s, a) for s, a, _out, _err in results]
-    assert all(s == 0 for s, _ in exits), [r[3] for r in results if r[0] != 0]
-    assert all(a == 0 for _, a in exits)
+    assert all(r[0] == 0 for r in results), [r[2] for r in results if r[0] != 0]
+    assert all(r[1] == 0 for r in results), [(r[1], r[3]) for r in results if r[1] != 0]
     listed = shim(env, tmp_path, "list", "--tags", "crowd", "--limit", "100")
     assert json.loads(listed.stdout)["total"] == 24, "no write was lost"
     assert client.stop(client.address(env) or "")

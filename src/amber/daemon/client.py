@@ -68,14 +68,10 @@ class Unreachable(Exception):
     """No daemon listens at the address (or it refused: it runs other code and is stopping)."""
 
 
-_version: list[str] = []
-
-
 def code_version() -> str:
-    """This code's version, computed once per process."""
-    if not _version:
-        _version.append(protocol.code_version())
-    return _version[0]
+    """The version of the code on disk, read again on every call: a long-lived caller (an
+    MCP server) must not keep naming code that has since been replaced."""
+    return protocol.code_version()
 
 
 def _send(path: str, data: bytes, timeout: float | None) -> bytes:
@@ -186,10 +182,15 @@ def stop(path: str, seconds: float = 30.0) -> bool:
     return True
 
 
+def reads_stdin(argv: list[str]) -> bool:
+    """Whether the command reads stdin (`--content -`, `--response -`, `hook`, `import -`)."""
+    flagged = any(argv[i] in STDIN_FLAGS and argv[i + 1] == "-" for i in range(len(argv) - 1))
+    return flagged or argv[:1] == ["hook"] or (argv[:1] == ["import"] and "-" in argv[1:])
+
+
 def _stdin_for(argv: list[str]) -> bytes | None:
-    """The caller's stdin, when the command reads it (`--content -`, `--response -`, `hook`)."""
-    reads = any(argv[i] in STDIN_FLAGS and argv[i + 1] == "-" for i in range(len(argv) - 1))
-    if not reads and argv[:1] != ["hook"]:
+    """The caller's stdin, when the command reads it."""
+    if not reads_stdin(argv) or argv[:1] == ["import"]:
         return None
     return sys.stdin.buffer.read(protocol.MAX_REQUEST // 2)
 
@@ -213,11 +214,13 @@ def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
     return [spool if a == "-" else a for a in argv], spool
 
 
-def argv_request(argv: list[str], env: Mapping[str, str]) -> bytes:
+def argv_request(argv: list[str], env: Mapping[str, str], stdin: bytes | None) -> bytes:
+    """The compact request, naming the code on disk now (it may have changed between two
+    attempts of one call)."""
     tty = sys.stdout.isatty()
     columns = os.get_terminal_size(sys.stdout.fileno()).columns if tty else 0
     return frames.encode_argv(
-        code_version(), argv, request_env(env), os.getcwd(), tty, columns, _stdin_for(argv)
+        code_version(), argv, request_env(env), os.getcwd(), tty, columns, stdin
     )
 
 
@@ -235,11 +238,11 @@ def forward(
     home = data_home(env)
     argv, spool = _spool_import(argv, home)
     try:
-        message = argv_request(argv, env)
+        stdin = _stdin_for(argv)  # read once, sent with every attempt
         for _attempt in range(3):
             if path is not None:
                 try:
-                    return run_argv(path, message)
+                    return run_argv(path, argv_request(argv, env, stdin))
                 except Unreachable:
                     pass  # gone, or stopping because it runs other code: start a fresh one
             if not start:
@@ -356,11 +359,10 @@ def forward_call(argv: list[str]) -> int | None:
     if env.get("AMBER_DAEMON", "auto") == "off" or (argv[:1] and argv[0] in protocol.LONG_RUNNING):
         return None
     path = address(env)
-    if path is None:
-        return None
-    argv, spool = _spool_import(argv, data_home(env))
+    if path is None or reads_stdin(argv):
+        return None  # stdin can be read once: amber's own interpreter takes the whole call
     try:
-        return run_argv(path, argv_request(argv, env))
+        return run_argv(path, argv_request(argv, env, None))
     except Unreachable:
         return None
     except DaemonError as exc:
@@ -369,6 +371,3 @@ def forward_call(argv: list[str]) -> int | None:
         error = {"error": "backend_unavailable", "message": exc.message, "hint": exc.hint}
         sys.stderr.write(json.dumps(error) + "\n")
         return 3
-    finally:
-        if spool is not None:
-            _remove(spool)

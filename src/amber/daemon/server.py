@@ -122,8 +122,9 @@ class Daemon:
                 "protocol": protocol.PROTOCOL,
             }, "ping"
         if isinstance(message, dict) and message.get("version") not in (None, self.version):
-            self._stop.set()  # the code on disk changed: make way for a daemon that runs it
-            return {"refused": "the daemon runs other code; it is stopping"}, "refused"
+            # The code on disk changed (or the caller is confused): refuse, and let a caller
+            # that runs the code on disk ask this daemon to stop (amber.daemon.client.ensure).
+            return {"refused": "the daemon runs other code", "code": 3}, "refused"
         try:
             checked = protocol.check_request(message, str(self.home))
         except protocol.BadRequest as exc:
