@@ -25,7 +25,6 @@ from amber.errors import (
     EmbedderMismatch,
     InvalidInput,
     StoreCorrupt,
-    StoreLocked,
 )
 from amber.services.cache import ResponseCache
 from amber.services.memory import MemoryService, RetrievalConfig
@@ -37,7 +36,7 @@ from amber.stores.base import Store
 from amber.stores.bm25 import Bm25Encoder
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, holder: str = "process") -> Store:
     if settings.qdrant_url:
         from amber.stores.server import ServerStore
 
@@ -51,7 +50,7 @@ def open_store(settings: Settings) -> Store:
     from amber.stores.edge import EdgeStore
 
     prepare_home(settings.home)
-    return EdgeStore(settings.home / "edge", settings.lock_timeout)
+    return EdgeStore(settings.home / "edge", settings.lock_timeout, holder)
 
 
 def prepare_home(home: Path) -> None:
@@ -233,10 +232,14 @@ def _guarded(embedder: Embedder, settings: Settings) -> Embedder:
     return embedder if isinstance(embedder, Breaker) else Breaker(embedder, settings.embed_backoff)
 
 
-def open_runtime(settings: Settings, need_embedder: bool = True) -> Runtime:
+def open_runtime(
+    settings: Settings, need_embedder: bool = True, holder: str = "process"
+) -> Runtime:
+    """The store opened with its pinned embedder; `holder` "daemon" marks the store's owner,
+    so a call that opens it on its own is refused at once instead of waiting for the lock."""
     if need_embedder:
         _warm_before_lock(settings)
-    store = open_store(settings)
+    store = open_store(settings, holder)
     try:
         meta = store.read_meta()
         pinned = meta.get("embedder")
@@ -300,27 +303,11 @@ def unlocked_embedder(settings: Settings) -> tuple[Embedder | None, str]:
     return _guarded(embedder, settings), embedder.identity.slug()
 
 
-def refuse_if_served(settings: Settings) -> None:
-    """A call that opens the embedded store itself while the store's daemon owns it would wait
-    for the lock the daemon never gives up: say so at once (exit 3)."""
-    if settings.qdrant_url:
-        return
-    from amber.daemon.client import live_socket
-
-    if live_socket({"AMBER_HOME": str(settings.home)}) is not None:
-        raise StoreLocked(
-            f"the store in {settings.home} is served by its daemon, the one process that opens "
-            "it; this call was told not to use it (AMBER_DAEMON=off)",
-            hint="unset AMBER_DAEMON to go through the daemon, or stop it: amber serve --stop",
-        )
-
-
 class FreshRuntimes:
     """A runtime opened for each call and closed after it (the store lock released)."""
 
     @contextmanager
     def use(self, settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
-        refuse_if_served(settings)
         runtime = open_runtime(settings, need_embedder)
         try:
             yield runtime
@@ -350,7 +337,7 @@ class WarmRuntime:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self.runtime = open_runtime(settings, need_embedder=True)
+        self.runtime = open_runtime(settings, need_embedder=True, holder="daemon")
         self._identity = store_identity(settings)
 
     def skills(
@@ -362,7 +349,7 @@ class WarmRuntime:
         """Reopen the store (after a reindex changed the pinned embedder)."""
         with self.runtime.write_lock:
             self.runtime.close()
-            self.runtime = open_runtime(self._settings, need_embedder=True)
+            self.runtime = open_runtime(self._settings, need_embedder=True, holder="daemon")
 
     @contextmanager
     def use(self, settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:

@@ -98,12 +98,12 @@ def _hit(point: Any, score: float = 0.0) -> Hit:
 class EdgeStore:
     """Embedded Qdrant engine; holds the folder's lock from open to close (WAL on)."""
 
-    def __init__(self, root: Path, lock_timeout: float) -> None:
+    def __init__(self, root: Path, lock_timeout: float, holder: str = "process") -> None:
         self.root = root
         self.location = str(root)
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(root, 0o700)
-        self._lock = FileLock(root / ".lock", lock_timeout)
+        self._lock = FileLock(root / ".lock", lock_timeout, holder)
         self._lock.acquire()
         self._shards: dict[str, Any] = {}
         # The daemon's threads share one store: a shard is loaded (or created) by one of them.
