@@ -17,6 +17,7 @@ from fake_ollama import FakeOllama
 
 from amber.compose import FreshRuntimes, Runtime, choose_embedder
 from amber.models import Memory
+from amber.services import reindex as moving
 from amber.services import transfer
 from amber.settings import load_settings
 
@@ -310,7 +311,7 @@ def reindex_service(target: str, **kwargs) -> dict:
         def destination(identity, new):
             return Runtime(settings, rt.store, identity, new, None, rt.meta).memory(settings)
 
-        return transfer.reindex(
+        return moving.reindex(
             rt.memory(settings), rt.store, rt.meta, rt.identity, embedder, destination, **kwargs
         )
 

@@ -12,6 +12,7 @@ from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import BackendUnavailable, InvalidInput
 from amber.inputs import Empty, Input, Project
 from amber.services import catalog, transfer
+from amber.services import reindex as reindex_service
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
 from amber.urls import mask_url
@@ -131,8 +132,7 @@ def reindex(ctx: Context, inp: ReindexIn) -> Document:
         if memory.embedder is None:  # unavailable from the start, or failed while filling
             reason = memory.degraded[-1]["reason"] if memory.degraded else rt.embedder_problem
             raise BackendUnavailable(
-                f"the embedder {rt.identity.provider}/{rt.identity.model} is unavailable: "
-                f"{reason}",
+                f"the embedder {rt.identity.provider}/{rt.identity.model} is unavailable: {reason}",
                 hint="start it (ollama serve), then run `amber reindex --pending` again",
             )
         pending = catalog.stats(memory)["pending_embedding"]
@@ -149,7 +149,7 @@ def _move(ctx: Context, target: str) -> Document:
             return Runtime(settings, rt.store, identity, new, None, rt.meta).memory(settings)
 
         with rt.write_lock:
-            doc = transfer.reindex(
+            doc = reindex_service.reindex(
                 rt.memory(settings),
                 rt.store,
                 rt.meta,
