@@ -260,6 +260,12 @@ def test_hooks_recall_the_memory_and_remind_once(amber_cli, project, monkeypatch
     assert amber_cli("hook", "stop", stdin=b'{"stop_hook_active": true}').stdout == ""
     garbled = amber_cli("hook", "prompt", stdin=b"not json")
     assert garbled.code == 0 and "not JSON" in garbled.doc["systemMessage"]
+    # the host says where the session works: the scope follows it, not the hook's own folder
+    monkeypatch.chdir(project.parent)
+    elsewhere = amber_cli("hook", "prompt", stdin=json.dumps(event).encode())
+    assert elsewhere.stdout == "", "from another folder the project's memory is out of scope"
+    located = amber_cli("hook", "prompt", stdin=json.dumps({**event, "cwd": str(project)}).encode())
+    assert "exponential backoff" in located.doc["hookSpecificOutput"]["additionalContext"]
 
 
 @pytest.mark.skipif(not Path(SYSTEM_PYTHON).exists(), reason="no system python3")

@@ -302,3 +302,19 @@ def test_benchmark_reports_the_targets_as_json() -> None:
     assert proc.returncode == 0, proc.stderr
     assert doc["targets_met"] == {"recall": True, "false_positives": True}
     assert doc["amber"]["secrets"] == len(LABELLED)
+
+
+def test_a_token_at_a_line_end_leaves_the_next_line_alone() -> None:
+    """Found in an outside trial: a whole token at the end of a line took the next line's
+    first word (when it had capitals) and a following private key lost its own label."""
+    token = "ghp_8fK2mQ9vX4bN7cL1zR5tY3wH6jD0sA2pE9uG"
+    for follower in ("NextWord should survive here.", "GitLab runs the pipeline", "DB url is set"):
+        cleaned = redact(f"GitHub token {token}\n{follower}")
+        assert cleaned.text == f"GitHub token [REDACTED:github_token]\n{follower}"
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    key = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----"
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P"
+    cleaned = redact(f"jwt {jwt}\n{key}\nafter")
+    assert cleaned.text == "jwt [REDACTED:jwt]\n[REDACTED:private_key]\nafter"
+    wrapped = redact(f"key {token[:30]}\n{token[30:]} done")  # a key that really wrapped
+    assert token[30:] not in wrapped.text and "done" in wrapped.text

@@ -92,14 +92,14 @@ def tags(values: Iterable[str] | str | None) -> list[str]:
             f"tags must be a list of strings or one string, not {type(values).__name__}"
         )
     raw = [values] if isinstance(values, str) else list(values or [])
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}  # lower-cased tag -> as given (secrets are judged on that)
     for value in raw:
         if not isinstance(value, str):
             raise ValueError(f"a tag must be text, not {type(value).__name__}")
         for part in re.split(r"[,\s]+", value):
-            tag = unicodedata.normalize("NFKC", part).strip().lower()
-            if tag:
-                seen.setdefault(tag, None)
+            given = unicodedata.normalize("NFKC", part).strip()
+            if given:
+                seen.setdefault(given.lower(), given)
         if len(seen) > MAX_TAGS:
             break
     found = list(seen)
@@ -108,15 +108,15 @@ def tags(values: Iterable[str] | str | None) -> list[str]:
             f"more than {MAX_TAGS} tags given; the limit is {MAX_TAGS}: keep the few that "
             "name the skill and the topic"
         )
-    for tag in found:
+    for number, tag in enumerate(found, 1):
         if len(tag) > MAX_TAG_CHARS:
             raise ValueError(
-                f"tag {tag[:20]!r}… is {len(tag)} characters; the limit is {MAX_TAG_CHARS}"
+                f"tag {number} is {len(tag)} characters; the limit is {MAX_TAG_CHARS}"
             )
         if _control(tag) or not visible(tag):
-            raise ValueError(f"tag {tag[:20]!r} holds control or invisible characters")
+            raise ValueError(f"tag {number} holds control or invisible characters")
         _encodable(tag, "a tag")
-        _no_secret(tag, f"tag {tag[:12]!r}…")
+        _no_secret(seen[tag], f"tag {number}")  # named by position: never echo a secret
     return found
 
 

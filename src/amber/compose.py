@@ -327,8 +327,10 @@ class FreshRuntimes:
 
 
 def store_identity(settings: Settings) -> tuple[Any, ...]:
-    """What decides which store a call reaches: calls that differ here need another daemon."""
-    return (settings.home, settings.qdrant_url, settings.qdrant_api_key, settings.embedder)
+    """What decides which store a call reaches: calls that differ here need another daemon.
+    AMBER_EMBEDDER is not part of it: it only chooses a new store's embedder, and against a
+    pinned store it is checked per call (`WarmRuntime.use`)."""
+    return (settings.home, settings.qdrant_url, settings.qdrant_api_key)
 
 
 class WarmRuntime:
@@ -353,10 +355,18 @@ class WarmRuntime:
 
     @contextmanager
     def use(self, settings: Settings, need_embedder: bool = True) -> Iterator[Runtime]:
+        pinned = self.runtime.identity.provider
+        if settings.embedder not in ("auto", pinned):
+            raise EmbedderMismatch(
+                f"AMBER_EMBEDDER={settings.embedder} but this store is pinned to {pinned} "
+                f"({self.runtime.identity.model})",
+                hint="unset AMBER_EMBEDDER, or reindex: amber reindex --embedder "
+                f"{settings.embedder}",
+            )
         if store_identity(settings) != self._identity:
             raise InvalidInput(
-                "this call names another store than the daemon serves (AMBER_HOME, QDRANT_URL, "
-                "QDRANT_API_KEY or AMBER_EMBEDDER differ)",
+                "this call names another store than the daemon serves (AMBER_HOME, QDRANT_URL "
+                "or QDRANT_API_KEY differ)",
                 hint="run it with AMBER_DAEMON=off, or stop the daemon: amber serve --stop",
             )
         yield self.runtime

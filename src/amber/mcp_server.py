@@ -31,7 +31,7 @@ from pydantic import Field
 from amber import __version__
 from amber.crashlog import internal_error
 from amber.dispatch import Gateway
-from amber.errors import AmberError
+from amber.errors import AmberError, InvalidInput
 from amber.inputs import (
     AutoIn,
     CacheStoreIn,
@@ -71,6 +71,12 @@ class ToolSpec:
     read_only: bool
     destructive: bool
     description: str
+    withheld: tuple[str, ...] = ()  # the operation's fields a model may not set
+
+
+# A model must not be able to store a secret verbatim for every later agent to read: keeping
+# one on purpose is for a person at the CLI (`store --allow-secrets`).
+PEOPLE_ONLY = ("allow_secrets",)
 
 
 TOOLS = [
@@ -98,6 +104,7 @@ TOOLS = [
         "such as the skill used and the topic) so every later agent finds it with memory_auto. "
         "Storing the same content again is harmless (status duplicate, tags merged); a key "
         "supersedes the earlier memory with that key. Secrets are redacted first.",
+        PEOPLE_ONLY,
     ),
     ToolSpec(
         "memory_search",
@@ -185,12 +192,19 @@ OUTPUT_SCHEMA = {
 }
 
 
+def _schema(spec: ToolSpec) -> dict[str, Any]:
+    schema = spec.model.model_json_schema()
+    for name in spec.withheld:
+        schema.get("properties", {}).pop(name, None)
+    return schema
+
+
 def _tool(spec: ToolSpec) -> Tool:
     return Tool(
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        input_schema=spec.model.model_json_schema(),
+        input_schema=_schema(spec),
         output_schema=OUTPUT_SCHEMA,
         annotations=ToolAnnotations(
             title=spec.title,
@@ -226,6 +240,13 @@ class Tools:
             from amber.inputs import parse
 
             args = dict(arguments or {})
+            for name in spec.withheld:
+                if name in args:
+                    raise InvalidInput(
+                        f"{name} is not offered to MCP clients",
+                        hint="secrets are redacted for every later agent; a person can keep "
+                        "one verbatim with `amber store --allow-secrets`",
+                    )
             parse(spec.model, args, 1 << 62)  # unknown or malformed arguments: refused here
             with self._local:
                 return _result(self.gateway.call(spec.operation, args), False)

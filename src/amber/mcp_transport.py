@@ -23,6 +23,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from amber.errors import InvalidInput
 
 LOOPBACK_NAMES = ("localhost",)
+MIN_TOKEN = 16
 Scope = MutableMapping[str, Any]
 ASGI = Callable[
     [Scope, Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]
@@ -116,9 +117,24 @@ def serve_http(
             hint="add --allow-remote to serve it there (a bearer token is then required), or "
             "keep the default 127.0.0.1",
         )
-    app: Any = server.streamable_http_app(host=host, transport_security=security(host, extra_hosts))
-    shown = f"[{host}]" if ":" in host else host
+    if remote and token is not None and len(token) < MIN_TOKEN:
+        raise InvalidInput(
+            f"AMBER_MCP_TOKEN is {len(token)} characters; a remote listener needs at least "
+            f"{MIN_TOKEN}",
+            hint="unset it to have one generated, or: export AMBER_MCP_TOKEN=$(openssl rand "
+            "-hex 24)",
+        )
+    guard = security(host, extra_hosts)
+    app: Any = server.streamable_http_app(host=host, transport_security=guard)
+    names = [h for h in guard.allowed_hosts if not h.endswith(":*")]
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "0") else host
+    shown = f"[{shown}]" if ":" in shown else shown
     sys.stderr.write(f"amber MCP server: streamable HTTP at http://{shown}:{port}/mcp\n")
+    if remote:
+        sys.stderr.write(
+            f"clients must name one of these hosts (others get 421): {', '.join(names)}; "
+            "add more with AMBER_MCP_ALLOWED_HOSTS\n"
+        )
     if remote or token:
         if not token:
             token = secrets.token_urlsafe(32)

@@ -17,7 +17,10 @@ def _xdg(env: Mapping[str, str], name: str, fallback: str) -> str:
 
 
 def _absolute(value: str) -> str:
-    return os.path.abspath(os.path.expanduser(value))
+    """`~` expanded; a relative path is left relative (the settings refuse it, so the store
+    never depends on the folder a call runs in)."""
+    expanded = os.path.expanduser(value)
+    return os.path.abspath(expanded) if os.path.isabs(expanded) else expanded
 
 
 def data_home(env: Mapping[str, str]) -> str:

@@ -115,11 +115,11 @@ def _wrapped_formats(view: str) -> Iterator[Finding]:
             if end - start == e - s:
                 continue  # no line break inside: the plain view has it
             head = view[start : view.index("\n", start)].rstrip("\\\r")
-            # a token already whole on its line takes the next line's word only if that word
-            # looks like more of it (digits, capitals), not like the prose that follows
-            if pattern.fullmatch(head) is None or re.search(
-                r"\d|[A-Z].*[A-Z]", joined[s + len(head) : e]
-            ):
+            # a token already whole on its line takes the next line's start only if that
+            # looks like more of it (8+ characters with a digit), not like the words that
+            # follow it ("NextWord", "GitLab", "-----BEGIN"): those stay as they are
+            more = joined[s + len(head) : e]
+            if pattern.fullmatch(head) is None or (len(more) >= 8 and re.search(r"\d", more)):
                 yield start, end, kind, _FORMAT
 
 

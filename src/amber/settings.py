@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from amber import paths
+from amber import checks, paths
 from amber.errors import InvalidInput
 from amber.urls import mask_url
 
@@ -21,7 +21,9 @@ DAEMON_MODES = ("auto", "off")
 class Settings(BaseModel):
     """Every knob, from AMBER_<FIELD> (or the ecosystem name in a field's aliases)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
     home: Path = Field(description="the data folder (store, logs)")
     cache_dir: Path = Field(description="derived files, safe to delete")
@@ -96,6 +98,22 @@ class Settings(BaseModel):
     near_duplicate_threshold: float = Field(
         0.95, ge=0, le=1, description="cosine reported as a near duplicate"
     )
+
+    @field_validator("agent")
+    @classmethod
+    def _check_agent(cls, value: str | None) -> str | None:
+        """The agent name is stored with every write: the same checks as --agent."""
+        return None if value is None else checks.name(value, "the agent name")
+
+    @field_validator("home", "cache_dir")
+    @classmethod
+    def _check_folder(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError(
+                f"{str(value)!r} is a relative path: the store would move with the working "
+                "folder; give an absolute one (or ~/...)"
+            )
+        return value
 
     @field_validator("ollama_host")
     @classmethod

@@ -116,6 +116,11 @@ def run(argv: list[str], call_of: Invocation | None = None) -> int:
         invocation.reset(token)
 
 
+def _usage_hint(argv: list[str]) -> str:
+    known = argv[:1] and argv[0] in _click_command().commands
+    return f"see `amber {argv[0]} --help`" if known else "see `amber --help` for the commands"
+
+
 def _run(argv: list[str]) -> int:
     os.umask(0o077)  # everything amber (and the embedded engine) writes is private: 0600 / 0700
     try:
@@ -132,7 +137,7 @@ def _run(argv: list[str]) -> int:
             {
                 "error": "usage",
                 "message": exc.format_message(),
-                "hint": f"see `amber {argv[0] if argv else ''} --help`".replace("  ", " "),
+                "hint": _usage_hint(argv),
             }
         )
         return 2
@@ -146,4 +151,18 @@ def _run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:  # a full disk or a closed pipe behind stdout
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more can reach the caller
+        emit_error(
+            {
+                "error": "backend_unavailable",
+                "message": f"the answer could not be written to stdout: {exc.strerror or exc}",
+                "hint": "check where stdout goes (a full disk, a closed pipe)",
+            }
+        )
+        code = 3
+    sys.exit(code)

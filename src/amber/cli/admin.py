@@ -8,6 +8,7 @@ import typer
 
 from amber import __version__
 from amber.cli.options import Commands, JsonOpt, cli_settings, invoke
+from amber.errors import InvalidInput
 
 commands = Commands()
 
@@ -47,6 +48,13 @@ def serve(
     from amber.cli.serving import daemon_status, run_daemon, stop_daemon
 
     settings = cli_settings()
+    if stop and status:
+        raise InvalidInput("give --stop or --status, not both", hint="amber serve --status")
+    if idle_timeout is not None and not (1 <= idle_timeout <= 7 * 86400):
+        raise InvalidInput(
+            f"--idle-timeout {idle_timeout} is not a number of seconds from 1 to 604800",
+            hint="e.g. amber serve --idle-timeout 3600",
+        )
     if stop or status:
         doc = stop_daemon(settings) if stop else daemon_status(settings)
         from amber.cli.render import emit

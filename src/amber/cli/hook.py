@@ -53,11 +53,18 @@ def read_event() -> dict[str, Any]:
     return event
 
 
-def recall(query: str) -> dict[str, Any]:
-    """The `auto` document for the prompt, scoped like `auto` run from the same folder."""
+def recall(query: str, folder: object = None) -> dict[str, Any]:
+    """The `auto` document for the prompt, scoped like `auto` run from the folder the host
+    says the session works in (its event's `cwd`), else from this process's folder."""
+    from dataclasses import replace
+    from pathlib import Path
+
     from amber.usecases import call
 
-    return call(context(), "auto", {"query": query})
+    ctx = context()
+    if isinstance(folder, str) and Path(folder).is_absolute() and Path(folder).is_dir():
+        ctx = replace(ctx, cwd=Path(folder))
+    return call(ctx, "auto", {"query": query})
 
 
 def memories(doc: dict[str, Any]) -> str:
@@ -89,7 +96,7 @@ def on_prompt(event: dict[str, Any]) -> dict[str, Any] | None:
     prompt = event.get("prompt")
     if not isinstance(prompt, str) or len(prompt.strip()) < MIN_PROMPT:
         return None
-    text = memories(recall(prompt.strip()[:MAX_QUERY_CHARS]))
+    text = memories(recall(prompt.strip()[:MAX_QUERY_CHARS], event.get("cwd")))
     if not text:
         return None
     name = event.get("hook_event_name")

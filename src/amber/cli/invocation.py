@@ -32,11 +32,15 @@ class Invocation:
     def read_stdin(self, limit: int) -> bytes:
         """At most `limit` bytes of the caller's stdin (a longer input is refused by the caller
         on seeing limit bytes; nothing unbounded is ever read)."""
+        if self.stdin is None and sys.stdin is None:
+            raise InvalidInput("stdin is closed", hint="pipe the text in, or pass it as --content")
         stream = self.stdin if self.stdin is not None else sys.stdin.buffer
         return stream.read(limit)
 
     def stdin_is_tty(self) -> bool:
-        return sys.stdin.isatty() if self.stdin_tty is None else self.stdin_tty
+        if self.stdin_tty is not None:
+            return self.stdin_tty
+        return sys.stdin is not None and sys.stdin.isatty()
 
 
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(

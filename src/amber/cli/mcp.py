@@ -40,8 +40,8 @@ def mcp_command(
     from amber.mcp_server import Tools, build_server
     from amber.mcp_transport import serve_http, serve_stdio
 
-    if host is not None and http is None:
-        raise InvalidInput("--host only applies to HTTP", hint="add --http PORT")
+    if (host is not None or allow_remote) and http is None:
+        raise InvalidInput("--host and --allow-remote only apply to HTTP", hint="add --http PORT")
     if http is not None and not 1 <= http <= 65535:
         raise InvalidInput(f"--http {http} is not a port", hint="give a port from 1 to 65535")
     call_of = invocation.current()

@@ -214,13 +214,31 @@ def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
     return [spool if a == "-" else a for a in argv], spool
 
 
+def forwardable(env: Mapping[str, str]) -> bool:
+    """Whether this process can hand its call over at all. Without a working folder, with
+    stdout closed or with a relative AMBER_HOME the call runs in-process, where the CLI
+    reports each of those as the error it is."""
+    home = env.get("AMBER_HOME", "")
+    relative = bool(home) and not os.path.isabs(os.path.expanduser(home))
+    return working_folder() is not None and sys.stdout is not None and not relative
+
+
+def working_folder() -> str | None:
+    """The caller's folder; None when it no longer exists (the call then runs in-process,
+    which says so with exit 2)."""
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        return None
+
+
 def argv_request(argv: list[str], env: Mapping[str, str], stdin: bytes | None) -> bytes:
     """The compact request, naming the code on disk now (it may have changed between two
     attempts of one call)."""
-    tty = sys.stdout.isatty()
+    tty = sys.stdout is not None and sys.stdout.isatty()
     columns = os.get_terminal_size(sys.stdout.fileno()).columns if tty else 0
     return frames.encode_argv(
-        code_version(), argv, request_env(env), os.getcwd(), tty, columns, stdin
+        code_version(), argv, request_env(env), working_folder() or "/", tty, columns, stdin
     )
 
 
@@ -234,6 +252,8 @@ def forward(
 ) -> int | None:
     """The exit code of the call answered by the store's daemon (started first when `start`
     and none runs), or None when no daemon can answer it (the caller runs it itself)."""
+    if not forwardable(env):
+        return None
     path = address(env)
     home = data_home(env)
     argv, spool = _spool_import(argv, home)
@@ -280,6 +300,10 @@ def ensure(env: Mapping[str, str], python: str, idle: str) -> str | None:
     path = live_socket(env)
     if path is not None:
         return path
+    record = protocol.read_address(data_home(env))
+    other = record is not None and record.get("store_key") != protocol.store_key(env)
+    if other and _ping(record["socket"]) is not None:  # type: ignore[index]
+        return None  # the folder's daemon serves its other backend: run this call here
     stale = address(env)
     if stale is not None and _ping(stale) is not None:
         stop(stale)  # a daemon of other code: it must give the store up before ours starts
@@ -358,7 +382,7 @@ def forward_call(argv: list[str]) -> int | None:
     env = os.environ
     if env.get("AMBER_DAEMON", "auto") == "off" or (argv[:1] and argv[0] in protocol.LONG_RUNNING):
         return None
-    path = address(env)
+    path = address(env) if forwardable(env) else None
     if path is None or reads_stdin(argv):
         return None  # stdin can be read once: amber's own interpreter takes the whole call
     try:

@@ -23,6 +23,7 @@ from amber.stores.base import (
     Where,
     optimize_report,
 )
+from amber.urls import mask_url
 
 T = TypeVar("T")
 
@@ -85,7 +86,7 @@ class ServerStore:
         replication_factor: int = 1,
         client: QdrantClient | None = None,
     ) -> None:
-        self.location = url
+        self.location = mask_url(url)  # what errors and health show: never a credential
         self._api_key = api_key
         self._shard_number = shard_number
         self._replication_factor = replication_factor

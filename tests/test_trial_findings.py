@@ -1,0 +1,70 @@
+"""Failures an outside trial found that no test covered, each kept fixed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, clean_env, running_daemon
+
+from amber.dispatch import Gateway
+from amber.mcp_server import Tools
+from amber.settings import load_settings
+
+SHIM = ROOT / "execution" / "memory_manager.py"
+TOKEN = "ghp_8fK2mQ9vX4bN7cL1zR5tY3wH6jD0sA2pE9uG"
+
+
+def shim(env: dict, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SHIM), *args], env=env, cwd=cwd, capture_output=True, timeout=120
+    )
+
+
+def test_credentials_in_qdrant_url_are_never_printed(home: Path, tmp_path: Path) -> None:
+    for url in ("http://admin:s3cretpw@127.0.0.1:1", "http://127.0.0.1:1?api_key=s3cretpw"):
+        env = dict(clean_env(home), QDRANT_URL=url, AMBER_QDRANT_TIMEOUT="2")
+        res = shim(env, tmp_path, "health")
+        assert res.returncode == 3, res.stderr
+        assert b"s3cretpw" not in res.stderr + res.stdout and b"***" in res.stderr
+
+
+def test_an_agents_embedder_setting_does_not_lock_out_the_others(
+    home: Path, tmp_path: Path
+) -> None:
+    """The daemon was started by a caller with AMBER_EMBEDDER=builtin; one without it (and
+    one naming the same embedder) must still be served."""
+    with running_daemon(home) as (_proc, env, _path):
+        plain = {k: v for k, v in env.items() if k != "AMBER_EMBEDDER"}
+        assert shim(env, tmp_path, "store", "--content", "deploys run on Fridays").returncode == 0
+        assert shim(plain, tmp_path, "auto", "--query", "when do deploys run").returncode == 0
+        other = shim(dict(env, AMBER_EMBEDDER="ollama"), tmp_path, "list")
+        assert other.returncode == 2 and b"pinned to builtin" in other.stderr
+
+
+def test_a_secret_in_amber_agent_is_refused(home: Path, tmp_path: Path) -> None:
+    env = dict(clean_env(home), AMBER_AGENT="glpat-Xy7Kq2Mn9Pv4Rt6Ws8Zb")
+    res = shim(env, tmp_path, "store", "--content", "x")
+    assert res.returncode == 2 and b"AMBER_AGENT" in res.stderr
+    assert b"Xy7Kq2" not in res.stderr, "the refusal does not echo the secret"
+
+
+def test_mcp_clients_cannot_store_secrets_verbatim(cli, tmp_path: Path) -> None:
+    env = dict(os.environ)
+    tools = Tools(Gateway(env, Path.cwd(), load_settings(env)), Path(env["AMBER_HOME"]))
+    listed = json.dumps(tools.run("memory_store", {"content": f"token {TOKEN}"}).structured_content)
+    assert TOKEN not in listed
+    refused = tools.run("memory_store", {"content": f"token {TOKEN}", "allow_secrets": True})
+    assert (
+        refused.is_error and "not offered to MCP clients" in refused.structured_content["message"]
+    )
+    assert TOKEN not in json.dumps(cli("list", "--all-projects").doc)
+
+
+def test_a_refused_tag_names_its_position_not_its_value(cli) -> None:
+    res = cli("store", "--content", "fine", "--tags", "ops", TOKEN)
+    assert res.code == 2 and "tag 2" in res.error["message"] and TOKEN[:8] not in res.stderr
+    assert "github_token" in res.error["message"]
