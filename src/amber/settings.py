@@ -69,6 +69,12 @@ class Settings(BaseModel):
     daemon_idle: float = Field(
         900.0, ge=1, le=86400 * 7, description="idle seconds before the daemon stops"
     )
+    index_threshold: int = Field(
+        100_000,
+        ge=100,
+        le=10**9,
+        description="stored points at which the daemon builds the HNSW index in the background",
+    )
     mcp_token: str | None = Field(
         None, repr=False, description="bearer token of `amber mcp --http` (else one is generated)"
     )

@@ -18,6 +18,8 @@ from amber.crashlog import internal_error
 from amber.daemon import client, protocol, server
 from amber.errors import AmberError
 from amber.settings import Settings, load_settings
+from amber.stores.edge import EdgeStore
+from amber.stores.rebuild import BackgroundIndexer
 from amber.usecases import Context, call, exit_code
 
 
@@ -132,8 +134,12 @@ def run_daemon(settings: Settings, idle_timeout: float) -> int:
     try:
         os.umask(0o077)
         warm = WarmRuntime(settings)
+        indexer = BackgroundIndexer(
+            lambda: index_target(warm, settings), settings.index_threshold, _note
+        )
         try:
             _route_streams()
+            indexer.start()
             daemon = server.Daemon(home, Runner(warm, home), idle_timeout)
             sys.stderr.write(
                 f"amber serve: pid {os.getpid()} serves {home} on {daemon.socket_path} "
@@ -141,9 +147,23 @@ def run_daemon(settings: Settings, idle_timeout: float) -> int:
             )
             return daemon.serve(protocol.store_key(invocation.current().env))
         finally:
+            indexer.stop()
             warm.close()
     finally:
         os.close(claim)
+
+
+def index_target(warm: WarmRuntime, settings: Settings) -> tuple[Any, str, Any] | None:
+    """The embedded store's memories collection and its write lock, as the runtime is now."""
+    runtime = warm.runtime
+    if not isinstance(runtime.store, EdgeStore):
+        return None
+    return runtime.store, runtime.memory(settings).collection, runtime.write_lock
+
+
+def _note(line: str) -> None:
+    sys.stderr.write(f"amber serve: {line}\n")  # the daemon's own stderr: its log file
+    sys.stderr.flush()
 
 
 def daemon_status(settings: Settings) -> dict[str, Any]:

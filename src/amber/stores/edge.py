@@ -108,10 +108,17 @@ class EdgeStore:
         self._shards: dict[str, Any] = {}
         # The daemon's threads share one store: a shard is loaded (or created) by one of them.
         self._opening = threading.RLock()
+        self.journals: dict[str, list[Any]] = {}  # writes made while a rebuild runs
 
     # -- collections -------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
-        return self.root / "collections" / name
+        """A collection's folder: `collections/<name>`, or the generation its pointer file
+        names once it was rebuilt in the background (amber.stores.rebuild)."""
+        base = self.root / "collections"
+        pointer = base / f"{name}.generation"
+        if pointer.exists():
+            return base / f"{name}@{pointer.read_text(encoding='utf-8').strip()}"
+        return base / name
 
     def exists(self, name: str) -> bool:
         path = self._dir(name)
@@ -176,6 +183,56 @@ class EdgeStore:
             shard.close()
         if self._dir(name).exists():
             shutil.rmtree(self._dir(name))
+        (self.root / "collections" / f"{name}.generation").unlink(missing_ok=True)
+
+    # -- a rebuild in another process (amber.stores.rebuild) ------------------------------------
+    def folder(self, name: str) -> Path:
+        return self._dir(name)
+
+    @staticmethod
+    def optimize_folder(folder: Path) -> None:
+        """In another process: run the optimizers on a copy (segments merged, HNSW built)."""
+        shard = qe.EdgeShard.load(str(folder))
+        try:
+            shard.optimize()
+        finally:
+            shard.close()
+
+    def begin_copy(self, name: str, generation: int) -> Path:
+        """A copy of the collection for another process to rebuild; from now on the writes to
+        it are journaled. The caller holds the runtime's write lock (no write is half done)."""
+        shard = self._shard(name)
+        shard.flush()
+        target = self.root / "collections" / f"{name}@{generation}"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(self._dir(name), target)
+        self.journals[name] = []
+        return target
+
+    def adopt(self, name: str, folder: Path, generation: int) -> Any:
+        """The rebuilt copy takes over: the journaled writes are applied to it, the pointer
+        file names it, readers see it from now on. Returns the old shard, for the caller to
+        close once reads in flight are done. The caller holds the runtime's write lock."""
+        journal = self.journals.pop(name, [])
+        fresh = self._load(folder)
+        for operation in journal:
+            fresh.update(operation)
+        fresh.flush()
+        pointer = self.root / "collections" / f"{name}.generation"
+        tmp = pointer.with_suffix(".tmp")
+        tmp.write_text(str(generation), encoding="utf-8")
+        os.replace(tmp, pointer)
+        with self._opening:
+            old = self._shards.get(name)
+            self._shards[name] = fresh
+        return old
+
+    def abandon(self, name: str, folder: Path) -> None:
+        """A rebuild that failed: stop journaling and remove its copy."""
+        self.journals.pop(name, None)
+        if folder.exists():
+            shutil.rmtree(folder)
 
     # -- writes ------------------------------------------------------------------------------
     def upsert(self, name: str, points: list[PointIn]) -> None:
@@ -189,17 +246,23 @@ class EdgeStore:
             if p.sparse is not None:
                 vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
             built.append(qe.Point(_pid(p.id), vector, p.payload))
-        self._shard(name).update(qe.UpdateOperation.upsert_points(built))
+        self._apply(name, qe.UpdateOperation.upsert_points(built))
 
     def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
         if ids:
-            self._shard(name).update(
-                qe.UpdateOperation.set_payload([_pid(i) for i in ids], payload)
-            )
+            self._apply(name, qe.UpdateOperation.set_payload([_pid(i) for i in ids], payload))
 
     def delete(self, name: str, ids: list[str]) -> None:
         if ids:
-            self._shard(name).update(qe.UpdateOperation.delete_points([_pid(i) for i in ids]))
+            self._apply(name, qe.UpdateOperation.delete_points([_pid(i) for i in ids]))
+
+    def _apply(self, name: str, operation: Any) -> None:
+        """One write; while the collection is rebuilt elsewhere it is also kept, to be applied
+        to the rebuilt copy before that copy takes over."""
+        self._shard(name).update(operation)
+        journal = self.journals.get(name)
+        if journal is not None:
+            journal.append(operation)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, name: str, ids: list[str]) -> list[Hit]:
@@ -266,6 +329,11 @@ class EdgeStore:
         """Disk actually used: the engine preallocates sparse files, whose apparent size
         (st_size) is hundreds of times what they hold."""
         return sum(f.stat().st_blocks * 512 for f in self.root.rglob("*") if f.is_file())
+
+    def indexed(self, name: str) -> tuple[int, int]:
+        """(points, vectors in the HNSW index) of a collection."""
+        info = self._shard(name).info()
+        return int(info.points_count), int(info.indexed_vectors_count or 0)
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Run the engine's optimizers (segment merging, HNSW building) until nothing is left."""

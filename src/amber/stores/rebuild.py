@@ -1,0 +1,100 @@
+"""Building the HNSW index of a large embedded collection without blocking calls.
+
+The engine's optimizer holds a collection for as long as it runs (tens of seconds at 100k
+memories), and no query on it answers meanwhile. So the daemon copies the collection, lets
+another process optimize the copy (`python -m amber.stores.rebuild FOLDER`), keeps every write
+made meanwhile, and then, under the write lock for a moment, applies those writes to the copy
+and switches readers to it. Below the threshold a scan is as fast as the index (measured:
+docs/scaling.md), so nothing is built.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from amber.stores.edge import EdgeStore
+
+Log = Callable[[str], None]
+Target = Callable[[], "tuple[EdgeStore, str, threading.Lock] | None"]  # store, collection, lock
+GRACE_SECONDS = 5.0  # reads in flight on the old copy finish before it is closed
+
+
+class BackgroundIndexer:
+    def __init__(self, target: Target, threshold: int, log: Log, interval: float = 60.0) -> None:
+        """`target` gives the store, the collection and the write lock as they are now (a
+        reindex replaces the daemon's runtime), or None for a store that is not embedded."""
+        self.target, self.threshold, self.log, self.interval = target, threshold, log, interval
+        self._stop = threading.Event()
+        self.builds = 0
+        self._built_at = 0  # points when the last build ran: the next waits for 10 % more
+        self._thread = threading.Thread(target=self._run, name="amber-indexer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def due(self) -> bool:
+        found = self.target()
+        if found is None or not found[0].exists(found[1]):
+            return False
+        points, indexed = found[0].indexed(found[1])
+        grown = points >= 1.1 * self._built_at  # the engine may leave a small rest unindexed
+        return points >= self.threshold and indexed < 0.9 * points and grown
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self.due():
+                self.rebuild()
+            self._stop.wait(self.interval)
+
+    def rebuild(self) -> bool:
+        """One rebuild; False (and the old collection kept) when the build failed."""
+        found = self.target()
+        if found is None:
+            return False
+        store, collection, write_lock = found
+        started = time.monotonic()
+        with write_lock:
+            old_folder = store.folder(collection)
+            generation = int(time.time() * 1000)
+            folder = store.begin_copy(collection, generation)
+        build = subprocess.run(
+            [sys.executable, "-m", "amber.stores.rebuild", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if build.returncode != 0:
+            store.abandon(collection, folder)
+            self.log(f"index: the build failed, kept the old collection: {build.stderr[-300:]}")
+            return False
+        with write_lock:
+            old = store.adopt(collection, folder, generation)
+        self.builds += 1
+        points, indexed = store.indexed(collection)
+        self._built_at = points
+        took = time.monotonic() - started
+        self.log(f"index: {indexed} of {points} vectors indexed in {took:.1f} s, calls served")
+        retire = threading.Timer(GRACE_SECONDS, _retire, args=(old, old_folder))
+        retire.daemon = True
+        retire.start()
+        return True
+
+
+def _retire(shard: object, folder: Path) -> None:
+    if shard is not None:
+        shard.close()  # type: ignore[attr-defined]
+    shutil.rmtree(folder, ignore_errors=False)
+
+
+if __name__ == "__main__":  # the child: optimize the copy named on the command line
+    EdgeStore.optimize_folder(Path(sys.argv[1]))

@@ -1,0 +1,70 @@
+"""The HNSW index of a large collection is built in another process while calls go on."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from amber.stores.base import CollectionSpec, PointIn, Where
+from amber.stores.edge import EdgeStore
+from amber.stores.rebuild import BackgroundIndexer
+
+DIM = 384
+POINTS = 15_000  # 23 MB of vectors: over the engine's own indexing threshold
+
+
+def fill(store: EdgeStore, count: int, rng: np.random.Generator) -> None:
+    for _ in range(0, count, 1000):
+        store.upsert(
+            "c",
+            [
+                PointIn(str(uuid.uuid4()), {"k": 1}, dense=rng.standard_normal(DIM).tolist())
+                for _ in range(1000)
+            ],
+        )
+
+
+def test_rebuild_keeps_writes_made_meanwhile_and_never_stops_reads(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    store = EdgeStore(tmp_path / "edge", 5.0)
+    store.ensure(CollectionSpec("c", DIM))
+    fill(store, POINTS, rng)
+    assert store.indexed("c")[1] == 0
+    lock = threading.Lock()
+    notes: list[str] = []
+    indexer = BackgroundIndexer(lambda: (store, "c", lock), 1000, notes.append)
+    assert indexer.due()
+    done, reads, errors, written = threading.Event(), [], [], []
+
+    def traffic() -> None:
+        while not done.is_set():
+            try:
+                query = rng.standard_normal(DIM).tolist()
+                reads.append(len(store.search_dense("c", query, Where(), 5)))
+                point = str(uuid.uuid4())
+                with lock:
+                    store.upsert("c", [PointIn(point, {"k": 2}, dense=query)])
+                written.append(point)
+            except Exception as exc:  # noqa: BLE001 - recorded and asserted on below
+                errors.append(repr(exc))
+
+    worker = threading.Thread(target=traffic)
+    worker.start()
+    try:
+        assert indexer.rebuild(), notes
+    finally:
+        done.set()
+        worker.join()
+    assert not errors and len(reads) > 10 and all(n == 5 for n in reads)
+    points, indexed = store.indexed("c")
+    assert points == POINTS + len(written) and indexed >= POINTS
+    assert len(store.get("c", written)) == len(written), "writes made during the build are kept"
+    assert notes and "indexed" in notes[0]
+    assert not indexer.due(), "built: nothing to do until the collection grows"
+    store.close()
+    reopened = EdgeStore(tmp_path / "edge", 5.0)  # the pointer file names the rebuilt copy
+    assert reopened.indexed("c") == (points, indexed)
+    reopened.close()
