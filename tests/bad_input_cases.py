@@ -81,6 +81,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("import infinite time", ["import", "infinite.jsonl"], "finite"),
     ("import 10000 tags", ["import", "many-tags.jsonl"], "limit is 64"),
     ("import missing", ["import", "nowhere.jsonl"], "no file"),
+    ("import a device", ["import", "/dev/zero"], "not a regular file"),
+    ("import a folder", ["import", "."], "not a regular file"),
     ("knowledge folder missing", ["knowledge-sync", "--dir", "no-such-folder"], "no folder"),
     ("unknown command", ["no-such-command"], "No such command"),
 ]  # fmt: skip

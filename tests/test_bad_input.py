@@ -105,6 +105,15 @@ def test_truncated_wal_is_reported_not_crashed(cli, home: Path) -> None:
 odd_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=300)
 
 
+def test_tags_that_normalise_into_separators_are_split(cli) -> None:
+    # NFKC turns a macron into a space plus a combining mark and a small comma into a comma
+    res = cli("store", "--content", "tag normalisation", "--tags", "a\u00afb,x\ufe50y")
+    assert res.code == 0, res.stderr
+    tags = cli("get", res.doc["id"]).doc["memory"]["tags"]
+    assert "x" in tags and "y" in tags and "a" in tags
+    assert all("," not in t and not any(c.isspace() for c in t) for t in tags), tags
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -96,8 +96,8 @@ def tags(values: Iterable[str] | str | None) -> list[str]:
     for value in raw:
         if not isinstance(value, str):
             raise ValueError(f"a tag must be text, not {type(value).__name__}")
-        for part in re.split(r"[,\s]+", value):
-            given = unicodedata.normalize("NFKC", part).strip()
+        # normalise before splitting: NFKC can turn a character into a space or a comma
+        for given in re.split(r"[,\s]+", unicodedata.normalize("NFKC", value)):
             if given:
                 seen.setdefault(given.lower(), given)
         if len(seen) > MAX_TAGS:
@@ -110,9 +110,7 @@ def tags(values: Iterable[str] | str | None) -> list[str]:
         )
     for number, tag in enumerate(found, 1):
         if len(tag) > MAX_TAG_CHARS:
-            raise ValueError(
-                f"tag {number} is {len(tag)} characters; the limit is {MAX_TAG_CHARS}"
-            )
+            raise ValueError(f"tag {number} is {len(tag)} characters; the limit is {MAX_TAG_CHARS}")
         if _control(tag) or not visible(tag):
             raise ValueError(f"tag {number} holds control or invisible characters")
         _encodable(tag, "a tag")

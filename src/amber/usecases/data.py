@@ -98,8 +98,12 @@ def import_(ctx: Context, inp: ImportIn) -> Document:
     and a failure while writing undoes what this import wrote (all or nothing)."""
     settings = ctx.settings
     path = ctx.cwd / inp.path
-    if not path.is_file():
+    if not path.exists():
         raise InvalidInput(f"no file {inp.path}", hint="pass a file from `amber export`, or -")
+    if not path.is_file():
+        raise InvalidInput(
+            f"{inp.path} is not a regular file", hint="pass a file from `amber export`, or -"
+        )
     plan = transfer.check_import(path, settings.max_content_bytes)
     with ctx.runtimes.use(settings) as rt:
         memory = rt.memory(settings)
