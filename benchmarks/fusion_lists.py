@@ -13,8 +13,10 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from amber.cli.progress import Progress
 from amber.compose import scratch_memory
@@ -23,6 +25,7 @@ from amber.services.eval_index import open_index
 from amber.settings import Settings
 
 DEPTH = 100
+NEIGHBOURS = 100  # nearest memories kept per memory, for the density of any k up to this
 Ranked = list[tuple[str, float]]
 
 
@@ -37,6 +40,8 @@ class Lists:
     content: dict[str, str]  # memory id -> text
     doc_of: dict[str, str]  # memory id -> document id
     search_depth: int  # how deep the real search's lists are (hybrid fuses these)
+    # memory id -> cosines to its nearest other memories, best first (NEIGHBOURS of them)
+    neighbours: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _pairs(rows: list[list]) -> Ranked:
@@ -70,11 +75,55 @@ def load_lists(folder: Path, settings: Settings, split: str = "test") -> Lists:
             cache.parent.mkdir(parents=True, exist_ok=True)
             with gzip.open(cache, "wt", encoding="utf-8") as handle:
                 json.dump(found, handle)
+        near = settings.cache_dir / "fusion-lists" / f"{index.key}-neighbours.npz"
+        if not near.is_file():
+            ids, cosines = _neighbours(index.store, index.memory.collection)
+            np.savez_compressed(near, ids=np.array(ids), cosines=cosines)
+        stored = np.load(near)
+        neighbours = dict(zip(stored["ids"].tolist(), stored["cosines"], strict=True))
     finally:
         index.close()
     doc_of = evaluation.doc_ids(data)
     content = {m: data.corpus[d] for m, d in doc_of.items()}
-    return Lists(data.name, data.queries, data.qrels, found, content, doc_of, depth)
+    return Lists(data.name, data.queries, data.qrels, found, content, doc_of, depth, neighbours)
+
+
+def _neighbours(store: object, collection: str) -> tuple[list[str], np.ndarray]:
+    """Each memory's cosines to its NEIGHBOURS nearest other memories (its first chunk against
+    every chunk of the others, best chunk per memory), exactly, from the stored vectors. The
+    embedded engine is read directly (research code; the Store protocol returns no vectors)."""
+    import qdrant_edge as qe
+
+    shard = store._shard(collection)  # type: ignore[attr-defined]
+    rows, offset = [], None
+    while True:
+        records, offset = shard.scroll(
+            qe.ScrollRequest(offset=offset, limit=1000, with_payload=True, with_vector=True)
+        )
+        rows.extend(records)
+        if offset is None:
+            break
+    owners = [str(r.payload["memory_id"]) for r in rows]
+    vectors = np.array([r.vector["dense"] for r in rows], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    first = {
+        o: i for i, (o, r) in enumerate(zip(owners, rows, strict=True)) if r.payload["chunk"] == 0
+    }
+    ids = sorted(first)
+    column = {m: i for i, m in enumerate(ids)}
+    owner_col = np.array([column[o] for o in owners])
+    order = np.argsort(owner_col, kind="stable")  # chunks grouped by memory, memories in id order
+    bounds = np.r_[0, np.flatnonzero(np.diff(owner_col[order])) + 1]
+    chunks = vectors[order].T
+    queries = vectors[[first[m] for m in ids]]
+    out = np.zeros((len(ids), NEIGHBOURS), dtype=np.float32)
+    for start in range(0, len(ids), 256):
+        best = np.maximum.reduceat(queries[start : start + 256] @ chunks, bounds, axis=1)
+        rows_here = np.arange(best.shape[0])
+        best[rows_here, start + rows_here] = -2.0  # not its own neighbour
+        top = -np.sort(-best, axis=1)[:, :NEIGHBOURS]
+        out[start : start + best.shape[0], : top.shape[1]] = top
+    return ids, out
 
 
 if __name__ == "__main__":

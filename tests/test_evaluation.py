@@ -233,3 +233,72 @@ def test_lodo_script_prints_the_table_with_targets_and_verdicts(
         assert r["verdict"] in ("meets", "holds, short of +0.01", "LOSES")
     assert set(doc["fitted"]) == set(doc["shipped"])
     assert list((home / "eval-index").iterdir())  # the script searched amber eval's indexes
+
+
+CHAT = {  # two conversations, each turn dated by its session like locomo-turns
+    "a|1": ("a", "1:56 pm on 8 May, 2023", "Caroline: I went to a support group yesterday."),
+    "a|2": ("a", "7:00 pm on 25 May, 2023", "Caroline: I painted the lake at sunrise."),
+    "a|3": ("a", "1:14 pm on 9 June, 2023", "Caroline: The charity race raised a lot."),
+    "b|1": ("b", "10:00 am on 2 January, 2022", "Nate: I won my first gaming tournament."),
+    "b|2": ("b", "4:30 pm on 20 March, 2022", "Nate: My screenplay got a reading."),
+}
+CHAT_QUESTIONS = {
+    "a|q1": ("When did Caroline go to the support group?", "a|1", "temporal"),
+    "a|q2": ("What did Caroline paint in May 2023?", "a|2", "single_hop"),
+    "b|q1": ("What did Nate win?", "b|1", "single_hop"),
+}
+
+
+@pytest.fixture
+def chat(tmp_path: Path) -> Path:
+    root = tmp_path / "chat"
+    (root / "qrels").mkdir(parents=True)
+    with (root / "corpus.jsonl").open("w") as f:
+        for doc, (sample, when, text) in CHAT.items():
+            meta = {"sample_id": sample, "date_time": when}
+            f.write(json.dumps({"_id": doc, "text": text, "metadata": meta}) + "\n")
+    with (root / "queries.jsonl").open("w") as f:
+        for qid, (text, _, category) in CHAT_QUESTIONS.items():
+            meta = {"sample_id": qid.split("|")[0], "category_name": category}
+            f.write(json.dumps({"_id": qid, "text": text, "metadata": meta}) + "\n")
+    with (root / "qrels" / "test.tsv").open("w") as f:
+        f.write("query-id\tcorpus-id\tscore\n")
+        for qid, (_, doc, _) in CHAT_QUESTIONS.items():
+            f.write(f"{qid}\t{doc}\t1\n")
+    return root
+
+
+def test_documents_carry_their_own_time_and_questions_their_category(chat: Path) -> None:
+    from amber.services.temporal import parse_stamp
+
+    data = load_beir(chat)
+    assert data.times["a|1"] == parse_stamp("1:56 pm on 8 May, 2023")
+    assert data.categories == {"a|q1": "temporal", "a|q2": "single_hop", "b|q1": "single_hop"}
+    # Each question is asked when its own conversation ends.
+    assert data.asked["a|q2"] == data.times["a|3"] and data.asked["b|q1"] == data.times["b|2"]
+    assert load_beir(write_beir(chat.parent / "plain", TOPICS, QUERIES)).times == {}
+
+
+def test_eval_dates_the_memories_and_reports_temporal_questions_apart(
+    cli, chat: Path, home: Path
+) -> None:
+    res = cli("eval", "--dataset", str(chat), "--json")
+    assert res.code == 0, res.stderr
+    [doc] = res.doc["datasets"]
+    cats = doc["categories"]
+    assert cats["temporal"]["queries"] == 1 and cats["other than temporal"]["queries"] == 2
+    assert set(cats["temporal"]) == {"queries", "bm25", "dense", "hybrid"}
+    assert "temporal" in render_table(res.doc)
+    from amber.compose import scratch_memory
+    from amber.settings import load_settings
+    from amber.stores.base import Where
+
+    folder = home / "eval-index" / doc["index"]["key"]
+    memory, store = scratch_memory(load_settings(home=home, embedder="builtin"), folder)
+    try:
+        stamps = sorted(
+            h.payload["created_ts"] for h in store.scroll(memory.collection, Where(), 10)
+        )
+    finally:
+        store.close()
+    assert stamps == sorted(load_beir(chat).times.values())  # what search sees as their time

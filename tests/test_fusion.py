@@ -9,6 +9,7 @@ import pytest
 from amber.fusion import AdaptiveParams, Evidence, dbsf, dense_weight, fuse, rrf, zscore
 from amber.services import signals
 from amber.services.evaluation import ndcg_at
+from amber.stores.base import Where
 from amber.stores.bm25 import Bm25Encoder
 
 
@@ -157,7 +158,7 @@ def test_adaptive_degrades_with_short_or_empty_lists() -> None:
     assert ranked_ids([], [("a", 2.0), ("b", 1.0)], PROSE) == ["a", "b"]
     assert ranked_ids([("x", 0.9)], [], CODE) == ["x"]
     dense, bm25 = [("a", 0.9), ("b", 0.1)], [("b", 3.0), ("c", 2.0), ("d", 1.0)]
-    p = AdaptiveParams()
+    p = AdaptiveParams(code_dense=0.9)  # BM25 keeps some weight (the shipped code weight is 1)
     w = dense_weight(CODE, p)
     fused = dict(fuse("adaptive", dense, bm25, evidence=CODE, params=p))
     assert fused == pytest.approx(rrf([dense, bm25], 60, [w, 1 - w]))
@@ -250,5 +251,57 @@ def test_search_fuses_adaptively_from_the_stored_content(tmp_path) -> None:
         assert [m.memory.id for m in found] == [m for m, _ in remembered][: len(found)]
         memory.config.fusion = "zscore"  # other methods are untouched
         assert memory.combine(dense, sparse, query) == fuse("zscore", dense, sparse)
+    finally:
+        store.close()
+
+
+def test_density_correction_scores_crowded_candidates_down() -> None:
+    from amber.services.density import correct
+
+    dense = [("hub", 0.62), ("loner", 0.60), ("old", 0.55)]
+    crowd = {"hub": 0.70, "loner": 0.30}  # "old" was stored before densities
+    ranked = correct(dense, crowd, 0.5)
+    assert [i for i, _ in ranked] == ["loner", "old", "hub"]
+    # A memory without a density takes the known ones' mean: neither lifted nor buried.
+    assert dict(ranked)["old"] == pytest.approx(0.55 - 0.5 * 0.5)
+    assert correct(dense, crowd, 0.0) == dense  # the setting at 0 turns it off
+    assert correct(dense, {}, 0.5) == dense  # a store without densities searches as before
+
+
+def test_densities_are_measured_on_write_and_a_store_without_them_still_searches(
+    tmp_path,
+) -> None:
+    from amber.compose import scratch_memory
+    from amber.layout import Filters
+    from amber.models import MemoryType
+    from amber.services import density
+    from amber.settings import load_settings
+
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    memory, store = scratch_memory(settings, tmp_path / "store")
+    try:
+        topics = ["deploy", "billing", "search", "login", "cache"]
+        texts = [f"Note {i} about the {topics[i % 5]} service, item {i}." for i in range(44)]
+        memory.ingest([(t, {}) for t in texts[:3]])  # fewer than K others: no density
+        first = store.get(
+            memory.collection, [h.id for h in store.scroll(memory.collection, Where(), 3)]
+        )
+        assert all(density.FIELD not in h.payload for h in first)
+        memory.ingest([(t, {}) for t in texts[3:]])  # now each has K others
+        doc = memory.store_memory(
+            "The deploy service retries twice before paging.", MemoryType.decision, [], ""
+        )
+        [stored] = store.get(memory.collection, [doc["id"]])
+        crowd = stored.payload[density.FIELD]
+        assert 0.0 < crowd < 1.0
+        assert crowd == density.measure(
+            store,
+            memory.collection,
+            memory.embed_texts(["The deploy service retries twice before paging."])[0],
+            exclude=doc["id"],
+        )
+        found = memory.search("how often does the deploy service retry", Filters(), 3)
+        assert found[0].memory.id == doc["id"]
+        assert found[0].dense.score is not None and found[0].dense.score > 0.4  # raw cosine
     finally:
         store.close()

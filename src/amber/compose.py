@@ -137,6 +137,10 @@ def retrieval_config(s: Settings) -> RetrievalConfig:
         max_content_bytes=s.max_content_bytes,
         near_duplicate=s.near_duplicate_threshold,
         invalidate=s.invalidate_threshold,
+        hubness=s.hubness,
+        query_dates=s.query_dates,
+        recency=s.recency,
+        recency_half_life_days=s.recency_half_life_days,
     )
 
 

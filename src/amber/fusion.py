@@ -83,13 +83,14 @@ def zscore(
 @dataclass(frozen=True)
 class AdaptiveParams:
     """Constants of the adaptive fusion, fitted leave-one-dataset-out over the dev sets
-    (benchmarks/fusion_lodo.py); these are the fit on all of them."""
+    (benchmarks/fusion_lodo.py) together with the hubness correction of the dense list;
+    these are the fit on all of them."""
 
     depth: int = 20  # each list's head that is standardised
     prose_dense: float = 0.4  # dense weight when the candidates read as prose
     code_dense: float = 0.95  # dense weight when they read as code
-    code_share: float = 0.25  # candidates' code share from which they read as code
-    identifier_shift: float = 0.2  # less dense weight when the query names identifiers
+    code_share: float = 0.2  # candidates' code share from which they read as code
+    identifier_shift: float = 0.1  # less dense weight when the query names identifiers
     coverage: float = 1.0  # z units per share of query terms fewer than the best candidate's
 
 

@@ -95,6 +95,28 @@ class Settings(BaseModel):
     bm25_weight: float = Field(1.0, ge=0, le=100, description="fusion weight of BM25")
     dense_floor: float = Field(0.40, ge=-1, le=1, description="cosine a match needs")
     bm25_floor: float = Field(0.5, ge=0, le=1, description="share of query terms a match needs")
+    hubness: float = Field(
+        0.5,
+        ge=0,
+        le=2,
+        description="dense score less this times a memory's density (mean cosine to its 40 "
+        "nearest memories); 0 turns the correction off",
+    )
+    query_dates: bool = Field(
+        True,
+        description="a date a query names (yesterday, last week, in May 2023) prefers the "
+        "memories stored then; never hides the others",
+    )
+    recency: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="weight of a recency prior on search (in units of the fused scores' "
+        "spread); 0 turns it off",
+    )
+    recency_half_life_days: float = Field(
+        30.0, gt=0, le=36_500, description="age in days at which the recency prior halves"
+    )
 
     cache_threshold: float = Field(0.92, ge=0, le=1, description="cosine a cache hit needs")
     cache_ttl_days: float = Field(7.0, gt=0, le=36_500, description="days a cached answer lives")

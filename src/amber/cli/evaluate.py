@@ -110,6 +110,9 @@ def eval_(
             "weights": [settings.dense_weight, settings.bm25_weight],
             "bm25_avg_len": settings.bm25_avg_len,
             "adaptive": asdict(AdaptiveParams(depth=settings.fusion_depth)),
+            "hubness": settings.hubness,
+            "query_dates": settings.query_dates,
+            "recency": settings.recency,
         },
     }
     if wants_json(as_json):
@@ -147,6 +150,13 @@ def render_table(doc: dict[str, Any]) -> str:
         + f" {'':>7} "
         + (f"{mean_gain:>+7.4f}" if mean_gain is not None else f"{'-':>7}")
     )
+    for r in reports:  # a set whose questions carry categories: temporal against the rest
+        cats = r.get("categories") or {}
+        for name in ("temporal", "other than temporal"):
+            if name in cats:
+                cells = " ".join(f"{cats[name][m]:>7.4f}" for m in modes if m in cats[name])
+                label = f"  {name}"[:20]
+                lines.append(f"{label:<20} {cats[name]['queries']:>7} {'':>6} {cells}")
     extra = [n for n in summary["mean"] if n not in ("bm25", "dense", "hybrid")]
     if extra:
         names = [r["dataset"][:12] for r in reports]

@@ -22,7 +22,9 @@ from amber.services.memory import MemoryService
 from amber.stores.base import Store
 
 OpenMemory = Callable[[Path], tuple[MemoryService, Store]]
-INDEX_FORMAT = 1  # bump when what `ingest` writes changes in a way the key below cannot see
+# Bump when what `ingest` writes changes in a way the key below cannot see
+# (2: each memory's density, measured once the corpus is in).
+INDEX_FORMAT = 2
 RECORD = "eval-index.json"
 _PROBE = "Parse the HTTPResponse in os.path.join(base_dir, file_name) before retrying twice."
 _STALE_BUILD_S = 24 * 3600
@@ -34,7 +36,7 @@ def index_key(memory: MemoryService, data: Dataset) -> str:
     what is stored (schema, memory fields, payload indexes)."""
     corpus = hashlib.sha256()
     for doc, text in data.corpus.items():
-        corpus.update(f"{doc}\x00{text}\x01".encode())
+        corpus.update(f"{doc}\x00{text}\x00{data.times.get(doc, '')}\x01".encode())
     probe = memory.bm25.document(_PROBE)
     parts = {
         "corpus": corpus.hexdigest(),

@@ -9,7 +9,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,39 @@ class Dataset:
     corpus: dict[str, str]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    times: dict[str, float] = field(default_factory=dict)  # document -> its time (epoch s)
+    categories: dict[str, str] = field(default_factory=dict)  # query -> its category
+    asked: dict[str, float] = field(default_factory=dict)  # query -> when it is asked
+
+
+def _when(row: dict[str, Any]) -> float | None:
+    """A row's `metadata.date_time` as epoch seconds (LoCoMo's "1:56 pm on 8 May, 2023", or
+    ISO), UTC; None when it has none."""
+    from amber.services.temporal import parse_stamp
+
+    value = (row.get("metadata") or {}).get("date_time")
+    return parse_stamp(value) if isinstance(value, str) else None
+
+
+def _asked_at(
+    rows: list[dict[str, Any]], times: dict[str, float], docs: list[dict[str, Any]]
+) -> dict[str, float]:
+    """When each query is asked: its own `metadata.date_time`, else the latest time of the
+    documents of its `metadata.sample_id` (a conversation is questioned after it ends), else
+    the latest time of the corpus."""
+    if not times:
+        return {}
+    latest: dict[str, float] = {}
+    for doc in docs:
+        sample, stamp = (doc.get("metadata") or {}).get("sample_id"), times.get(str(doc["_id"]))
+        if sample is not None and stamp is not None:
+            latest[sample] = max(latest.get(sample, stamp), stamp)
+    overall = max(times.values())
+    out = {}
+    for row in rows:
+        meta = row.get("metadata") or {}
+        out[str(row["_id"])] = _when(row) or latest.get(meta.get("sample_id"), overall)
+    return out
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -63,16 +96,25 @@ def load_beir(folder: Path, split: str = "test", limit_queries: int | None = Non
                 continue
             if int(parts[2]) > 0:
                 qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
-    corpus = {}
-    for row in _jsonl(folder / "corpus.jsonl"):
+    corpus, times = {}, {}
+    docs = _jsonl(folder / "corpus.jsonl")
+    for row in docs:
         title, body = (row.get("title") or "").strip(), (row.get("text") or "").strip()
         corpus[str(row["_id"])] = f"{title}\n{body}" if title else body
-    queries = {
-        str(r["_id"]): r["text"] for r in _jsonl(folder / "queries.jsonl") if str(r["_id"]) in qrels
-    }
+        stamp = _when(row)
+        if stamp is not None:
+            times[str(row["_id"])] = stamp
+    rows = [r for r in _jsonl(folder / "queries.jsonl") if str(r["_id"]) in qrels]
     if limit_queries:
-        queries = dict(list(queries.items())[:limit_queries])
-    return Dataset(folder.resolve().name, corpus, queries, qrels)
+        rows = rows[:limit_queries]
+    queries = {str(r["_id"]): r["text"] for r in rows}
+    categories = {
+        str(r["_id"]): str(meta["category_name"])
+        for r in rows
+        if "category_name" in (meta := r.get("metadata") or {})
+    }
+    asked = _asked_at(rows, times, docs)
+    return Dataset(folder.resolve().name, corpus, queries, qrels, times, categories, asked)
 
 
 def dataset_folders(paths: list[Path]) -> list[Path]:
@@ -135,8 +177,14 @@ def context_tokens(rankings: dict[str, Ranking], corpus: dict[str, str], k: int)
 
 
 def index_corpus(memory: MemoryService, data: Dataset, progress: ProgressFactory | None) -> None:
-    """Write every document of the corpus as a memory (project-less, keyed by its id)."""
-    items = [(text, {"key": doc}) for doc, text in data.corpus.items()]
+    """Write every document of the corpus as a memory (project-less, keyed by its id, dated
+    by its own time when the dataset gives one)."""
+    items: list[tuple[str, dict[str, Any]]] = []
+    for doc, text in data.corpus.items():
+        fields: dict[str, Any] = {"key": doc}
+        if doc in data.times:
+            fields["created_ts"] = data.times[doc]
+        items.append((text, fields))
     advance = progress(f"indexing {data.name}", len(items), "docs") if progress else None
     memory.ingest(items, advance)
 
@@ -198,11 +246,13 @@ def evaluate_index(
     progress: ProgressFactory | None = None,
 ) -> dict[str, Any]:
     """Score each mode on an index of `data`; hybrid runs the search's own `combine`, on lists
-    as deep as the search's own."""
+    as deep as the search's own, each query asked at its own time when the dataset has one.
+    A dataset whose queries carry categories is also scored per category."""
     found, latency = search_all(memory, data, 100, progress)
     by_memory = doc_ids(data)
     depth = memory.config.candidates
     result: dict[str, Any] = {}
+    per_mode: dict[str, dict[str, Ranking]] = {}
     for mode in modes:
         rankings: dict[str, Ranking] = {}
         for qid, (dense, sparse) in found.items():
@@ -211,8 +261,10 @@ def evaluate_index(
             elif mode == "bm25":
                 ranked = sparse
             else:
-                ranked = memory.combine(dense[:depth], sparse[:depth], data.queries[qid])
+                asked = data.asked.get(qid)
+                ranked = memory.combine(dense[:depth], sparse[:depth], data.queries[qid], asked)
             rankings[qid] = [by_memory[m] for m, _ in ranked]
+        per_mode[mode] = rankings
         result[mode] = score(rankings, data.qrels)
         result[mode]["context_tokens@5"] = context_tokens(rankings, data.corpus, 5)
     for name, fuser in (fusers or {}).items():
@@ -220,7 +272,25 @@ def evaluate_index(
             q: [by_memory[m] for m, _ in fuser(d[:depth], b[:depth])] for q, (d, b) in found.items()
         }
         result[name] = score(rankings, data.qrels)
-    return {"modes": result, "median_query_ms": round(latency, 2)}
+    report: dict[str, Any] = {"modes": result, "median_query_ms": round(latency, 2)}
+    if data.categories:
+        report["categories"] = by_category(per_mode, data)
+    return report
+
+
+def by_category(per_mode: dict[str, dict[str, Ranking]], data: Dataset) -> dict[str, Any]:
+    """nDCG@10 per mode for each query category, and for "temporal" against all the rest."""
+    groups: dict[str, list[str]] = {}
+    for qid in data.queries:
+        groups.setdefault(data.categories.get(qid, "none"), []).append(qid)
+    if "temporal" in groups:
+        groups["other than temporal"] = [q for q in data.queries if q not in groups["temporal"]]
+    out: dict[str, Any] = {}
+    for name, qids in sorted(groups.items()):
+        out[name] = {"queries": len(qids)}
+        for mode, rankings in per_mode.items():
+            out[name][mode] = score({q: rankings[q] for q in qids}, data.qrels)["ndcg@10"]
+    return out
 
 
 def sweep_fusers() -> dict[str, Callable[[Ranked, Ranked], Ranked]]:

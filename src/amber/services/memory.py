@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,9 +23,21 @@ from amber.layout import (
 )
 from amber.models import NEVER, Memory, MemoryType, ScoredMemory, SignalScore
 from amber.redact import redact
+from amber.services import density, signals, temporal
 from amber.services.cache import ResponseCache
 from amber.stores.base import CollectionSpec, PointIn, Store, Where
 from amber.stores.bm25 import Bm25Encoder
+
+
+@dataclass
+class Fused:
+    """What fusing one query's lists gives search: the ranking, the first-point payloads
+    fetched on the way, each head candidate's share of the query's terms, the date span."""
+
+    ranked: list[tuple[str, float]]
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    coverage: dict[str, float] = field(default_factory=dict)
+    span: temporal.Span | None = None
 
 
 @dataclass
@@ -40,6 +52,21 @@ class RetrievalConfig:
     max_content_bytes: int = 64_000
     near_duplicate: float = 0.95
     invalidate: float = 0.55
+    hubness: float = 0.5  # dense score - hubness * density (0: off)
+    query_dates: bool = True  # prefer memories stored in the span a query's dates name
+    recency: float = 0.0  # weight of the recency prior (0: off)
+    recency_half_life_days: float = 30.0
+    date_boost: float = temporal.TimeParams.boost  # fitted on locomo-turns (benchmarks/temporal.py)
+    date_slack_days: float = temporal.TimeParams.slack_days
+
+    @property
+    def time(self) -> temporal.TimeParams:
+        return temporal.TimeParams(
+            boost=self.date_boost,
+            slack_days=self.date_slack_days,
+            recency=self.recency,
+            half_life_days=self.recency_half_life_days,
+        )
 
 
 FILTER_FIELDS = (
@@ -146,10 +173,11 @@ class MemoryService:
             if self.store.get(self.collection, [mem_id]):  # another agent stored it meanwhile
                 return self._duplicate(mem_id, tags, project, key, redactions)
             near = self._near_duplicates(vectors[0], project) if vectors else []
+            crowd = density.measure(self.store, self.collection, vectors[0]) if vectors else None
             previous = self._active_with_key(key, project) if key else []
             if previous:
                 memory.supersedes = previous[0]
-            self.write(memory, chunks, vectors)
+            self.write(memory, chunks, vectors, {density.FIELD: crowd} if crowd else None)
             for old in previous:
                 self._mark_superseded(old, mem_id)
             invalidated = (
@@ -191,19 +219,23 @@ class MemoryService:
         batch: int = 64,
     ) -> int:
         """Bulk write of (content, fields) pairs, already validated: embeds in batches, no
-        duplicate, supersede or cache checks. Returns how many memories were written."""
+        duplicate, supersede or cache checks; a `created_ts` among the fields dates the
+        memory. Once all are written each one's density is measured against the whole
+        collection. Returns how many memories were written."""
         written = 0
+        firsts: dict[str, list[float]] = {}  # memory id -> its first chunk's vector
         for start in range(0, len(items), batch):
             group = items[start : start + batch]
             memories, chunk_lists = [], []
-            for content, fields in group:
-                now = time.time()
+            for content, given in group:
+                fields = dict(given)
+                stamp = float(fields.pop("created_ts", None) or time.time())
                 memories.append(
                     Memory(
                         id=memory_id(fields.get("project", ""), content),
                         content=content,
-                        created_at=datetime.fromtimestamp(now, timezone.utc).isoformat(),
-                        created_ts=now,
+                        created_at=datetime.fromtimestamp(stamp, timezone.utc).isoformat(),
+                        created_ts=stamp,
                         **fields,
                     )
                 )
@@ -216,30 +248,49 @@ class MemoryService:
                 offset += len(chunks)
                 if own is None:
                     memory.embedding = "pending"
+                else:
+                    firsts[memory.id] = own[0]
                 points.extend(self._points(memory, chunks, own))
             with self.write_lock:
                 self.store.upsert(self.collection, points)
             written += len(group)
             if progress:
                 progress(len(group))
+        for mem_id, vector in firsts.items():
+            crowd = density.measure(self.store, self.collection, vector, exclude=mem_id)
+            if crowd is not None:
+                with self.write_lock:
+                    self.store.set_payload(self.collection, [mem_id], {density.FIELD: crowd})
         return written
 
     def window(self) -> tuple[int, int]:
         words = self.embedder.window_words if self.embedder else 160
         return words, max(1, words // 5)
 
-    def write(self, memory: Memory, chunks: list[str], vectors: list[list[float]] | None) -> None:
-        self.store.upsert(self.collection, self._points(memory, chunks, vectors))
+    def write(
+        self,
+        memory: Memory,
+        chunks: list[str],
+        vectors: list[list[float]] | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.store.upsert(self.collection, self._points(memory, chunks, vectors, extra))
 
     def _points(
-        self, memory: Memory, chunks: list[str], vectors: list[list[float]] | None
+        self,
+        memory: Memory,
+        chunks: list[str],
+        vectors: list[list[float]] | None,
+        extra: dict[str, Any] | None = None,
     ) -> list[PointIn]:
-        """Chunk 0 carries the memory and the BM25 vector of all of it; every chunk a dense one."""
+        """Chunk 0 carries the memory (and `extra`, such as its density) and the BM25 vector
+        of all of it; every chunk a dense one."""
         base = memory.model_dump(mode="json")
         filters = {k: base[k] for k in FILTER_FIELDS}
         points = []
         for index, chunk in enumerate(chunks):
-            payload = dict(base, chunks=len(chunks)) if index == 0 else dict(filters, text=chunk)
+            head = dict(base, chunks=len(chunks), **(extra or {}))
+            payload = head if index == 0 else dict(filters, text=chunk)
             payload.update(memory_id=memory.id, chunk=index)
             points.append(
                 PointIn(
@@ -306,35 +357,72 @@ class MemoryService:
         dense: list[tuple[str, float]],
         sparse: list[tuple[str, float]],
         query: str | None = None,
+        now: float | None = None,
     ) -> list[tuple[str, float]]:
         """The one place search fuses its two lists. Adaptive fusion also reads the query (by
         default the one the last `candidates` call searched) and the stored content of both
-        lists' heads: their code share and how many of the query's terms each one holds."""
-        if not sparse:
-            return dense
-        if not dense:
-            return sparse
-        cfg = self.config
-        if cfg.fusion != "adaptive":
-            return fuse(
-                cfg.fusion, dense, sparse, k=cfg.rrf_k, weights=cfg.weights, depth=cfg.fusion_depth
-            )
-        from amber.services import signals
+        lists' heads: their code share and how many of the query's terms each one holds.
+        Dense candidates are scored less the more crowded their neighbourhood (density), and
+        a date the query names, asked at `now` (default: this moment), prefers the memories
+        stored then."""
+        return self._fuse(dense, sparse, query, now).ranked
 
+    def _fuse(
+        self,
+        dense: list[tuple[str, float]],
+        sparse: list[tuple[str, float]],
+        query: str | None,
+        now: float | None,
+    ) -> Fused:
+        cfg = self.config
         text = query if query is not None else getattr(self, "_candidate_query", "")
-        heads = signals.head_ids(dense, sparse, max(cfg.fusion_depth, signals.CODE_HEAD))
-        contents = {
-            h.id: str(h.payload.get("content", "")) for h in self.store.get(self.collection, heads)
-        }
-        evidence = signals.gather(text, dense, sparse, contents, self.bm25, cfg.fusion_depth)
-        return fuse(
-            "adaptive",
-            dense,
-            sparse,
-            weights=cfg.weights,
-            depth=cfg.fusion_depth,
-            evidence=evidence,
-        )
+        out = Fused(list(dense or sparse))
+        if not dense or not sparse:
+            return out
+        if cfg.hubness > 0:
+            self._fetch(out, [i for i, _ in dense] + [i for i, _ in sparse[: cfg.fusion_depth]])
+            crowd = {i: out.payloads[i].get(density.FIELD) for i, _ in dense if i in out.payloads}
+            dense = density.correct(dense, crowd, cfg.hubness)
+        if cfg.fusion != "adaptive":
+            kind, depth = cfg.fusion, cfg.fusion_depth
+            out.ranked = fuse(kind, dense, sparse, k=cfg.rrf_k, weights=cfg.weights, depth=depth)
+        else:
+            heads = signals.head_ids(dense, sparse, max(cfg.fusion_depth, signals.CODE_HEAD))
+            self._fetch(out, heads)
+            contents = {
+                i: str(out.payloads[i].get("content", "")) for i in heads if i in out.payloads
+            }
+            evidence = signals.gather(text, dense, sparse, contents, self.bm25, cfg.fusion_depth)
+            out.coverage = dict(evidence.coverage)
+            out.ranked = fuse(
+                "adaptive",
+                dense,
+                sparse,
+                weights=cfg.weights,
+                depth=cfg.fusion_depth,
+                evidence=evidence,
+            )
+        return self._in_time(out, text, now)
+
+    def _in_time(self, out: Fused, text: str, now: float | None) -> Fused:
+        """A date the query names and the recency prior, applied to the fused head; a query
+        without a date (and the prior off) costs one scan of its text, nothing more."""
+        params = self.config.time
+        asked = time.time() if now is None else now
+        span = temporal.resolve(text, asked) if self.config.query_dates else None
+        if span is None and params.recency <= 0:
+            return out
+        self._fetch(out, [i for i, _ in out.ranked[: params.head]])
+        stamps = {i: float(p["created_ts"]) for i, p in out.payloads.items() if "created_ts" in p}
+        out.ranked = temporal.adjust(out.ranked, stamps, span, asked, params)
+        out.span = span
+        return out
+
+    def _fetch(self, out: Fused, ids: list[str]) -> None:
+        """Payloads of first points not fetched yet, kept for whatever reads them next."""
+        missing = [i for i in dict.fromkeys(ids) if i not in out.payloads]
+        for hit in self.store.get(self.collection, missing):
+            out.payloads[hit.id] = hit.payload
 
     def search(
         self,
@@ -349,16 +437,17 @@ class MemoryService:
         dense, sparse = self.candidates(
             query, filters.where(), self.config.candidates, mode, vector
         )
-        fused = self.combine(dense, sparse, query)
+        fused = self._fuse(dense, sparse, query, None)
         ranks = {
             name: {mid: (r, s) for r, (mid, s) in enumerate(lst, 1)}
             for name, lst in (("dense", dense), ("bm25", sparse))
         }
-        head = [m for m, _ in fused[: top_k * 4]]
-        payloads = {h.id: h.payload for h in self.store.get(self.collection, head)}
+        head = fused.ranked[: top_k * 4]  # the candidates an answer is taken from
+        self._fetch(fused, [m for m, _ in head])
+        payloads = fused.payloads
         results: list[ScoredMemory] = []
         terms = set(self.bm25.query(query).indices)  # the query's BM25 terms, for the floor
-        for mid, score in fused:
+        for mid, score in head:
             if len(results) >= top_k:
                 break
             if mid not in payloads:
@@ -372,16 +461,20 @@ class MemoryService:
                 SignalScore(*b) if b else SignalScore(),
                 textops.estimate_tokens(memory.content),
             )
-            if apply_floor and not self._evidence(terms, item):
+            if apply_floor and not self._evidence(terms, item, fused.coverage.get(mid)):
                 continue
             results.append(item)
         return results
 
-    def _evidence(self, terms: set[int], item: ScoredMemory) -> bool:
-        """A calibrated dense similarity floor, or enough of the query's terms in the memory."""
+    def _evidence(self, terms: set[int], item: ScoredMemory, share: float | None = None) -> bool:
+        """A calibrated dense similarity floor, or enough of the query's terms in the memory:
+        `share`, the coverage fusion already measured, else the memory's terms as `signals`
+        keeps them (tokenized once per memory content, shared with fusion)."""
         if item.dense.score is not None and item.dense.score >= self.config.dense_floor:
             return True
         if not terms:
             return False
-        present = terms & set(self.bm25.document(item.memory.content).indices)
-        return len(present) / len(terms) >= self.config.bm25_floor
+        if share is None:
+            held = signals.terms_of(item.memory.id, item.memory.content, self.bm25)
+            share = len(terms & held) / len(terms)
+        return share >= self.config.bm25_floor

@@ -48,6 +48,11 @@ class _Profiles:
 _profiles = _Profiles(_KEEP)
 
 
+def terms_of(item: str, text: str, bm25: Bm25Encoder) -> frozenset[int]:
+    """A memory's BM25 terms, from the same per-process cache fusion's coverage reads."""
+    return _profiles.get(item, text, bm25)[0]
+
+
 def code_share(text: str) -> float:
     """Share of a text's words that carry code punctuation (brackets, '=', '_', '.', quotes),
     ignoring a sentence's own trailing punctuation and the apostrophes and hyphens inside
