@@ -234,11 +234,23 @@ def _message(error: dict) -> str:
     return text.removeprefix("Value error, ")
 
 
+def _shown(default: object) -> str:
+    """A default as a person would type it: `unset`, `true`, `0.5`."""
+    if default is None:
+        return "unset"
+    return str(default).lower() if isinstance(default, bool) else str(default)
+
+
 def documented() -> list[tuple[str, str, str]]:
     """(variable, default, what it does) for every setting: `amber --help` and README."""
     folders = {"home": "~/.local/share/amber", "cache_dir": "~/.cache/amber"}
     rows = []
     for field, info in Settings.model_fields.items():
-        default = folders.get(field) or ("unset" if info.default is None else str(info.default))
-        rows.append((variable_names(field)[0], default, info.description or ""))
+        rows.append(
+            (
+                variable_names(field)[0],
+                folders.get(field) or _shown(info.default),
+                info.description or "",
+            )
+        )
     return rows
