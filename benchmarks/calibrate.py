@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
             near_b.append(coverage(memory, query, text[best]) if best else 0.0)
         by_id = {evaluation.memory_id("", t): t for t in text.values()}
         for query in other.queries.values():
-            dense, sparse = memory.candidates(query, Where(), 1)
+            dense, sparse = memory.hybrid.candidates(query, Where(), 1)
             off_d.append(dense[0][1] if dense else 0.0)
             off_b.append(coverage(memory, query, by_id[sparse[0][0]]) if sparse else 0.0)
     finally:

@@ -99,7 +99,7 @@ def cost(data: evaluation.Dataset, settings: Any, home: Path) -> dict[str, Any]:
         ):
             memory.config = replace(base, **change)
             out[label] = _median_ms(
-                lambda q: memory.search(q, Filters(), 5, vector=vectors[q]), asked
+                lambda q: memory.hybrid.search(q, Filters(), 5, vector=vectors[q]), asked
             )
         memory.config = base
         out["dated_questions"] = len(dated)
@@ -137,7 +137,10 @@ def main(argv: list[str]) -> int:
             memory.config = replace(base, **change)
             started = time.perf_counter()
             ranked = {
-                q: [by_memory[m] for m, _ in memory.combine(d, b, data.queries[q], data.asked[q])]
+                q: [
+                    by_memory[m]
+                    for m, _ in memory.hybrid.combine(d, b, data.queries[q], data.asked[q])
+                ]
                 for q, (d, b) in found.items()
             }
             ms = (time.perf_counter() - started) * 1000 / len(found)

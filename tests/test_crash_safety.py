@@ -113,9 +113,9 @@ def _state(memo: Memo, memory: MemoryService, deep: bool) -> str:
     first = Where(equals={"memory_id": memo.id, "chunk": 0})
     assert store.search_sparse(name, memory.bm25.query(memo.markers), first, 1)
     scope = Filters(project="")
-    bm25 = memory.search(memo.markers, scope, 3, mode="bm25")
+    bm25 = memory.hybrid.search(memo.markers, scope, 3, mode="bm25")
     assert bm25 and bm25[0].memory.id == memo.id, f"{memo.id}: BM25 search misses it"
-    dense = memory.search(chunks[0], scope, 5, mode="dense")
+    dense = memory.hybrid.search(chunks[0], scope, 5, mode="dense")
     assert memo.id in [r.memory.id for r in dense], f"{memo.id}: dense search misses it"
     return "complete"
 

@@ -237,20 +237,20 @@ def test_search_fuses_adaptively_from_the_stored_content(tmp_path) -> None:
         memory.ingest([(text, {}) for text in MEMORIES])
         memory.config.fusion = "adaptive"
         query = "why did the staging deploy fail on the migration"
-        dense, sparse = memory.candidates(query, Where(), 50)
-        remembered = memory.combine(dense, sparse)  # the query of the last candidates() call
-        assert remembered == memory.combine(dense, sparse, query)
+        dense, sparse = memory.hybrid.candidates(query, Where(), 50)
+        remembered = memory.hybrid.combine(dense, sparse)  # the query of the last candidates() call
+        assert remembered == memory.hybrid.combine(dense, sparse, query)
         assert len(sparse) >= 3  # z-scored, not the short-list fallback
         hits = memory.store.get(memory.collection, signals.head_ids(dense, sparse, 20))
         contents = {h.id: h.payload["content"] for h in hits}
         evidence = signals.gather(query, dense, sparse, contents, memory.bm25, 20)
         assert remembered == fuse("adaptive", dense, sparse, evidence=evidence)
         assert evidence.coverage and max(evidence.coverage.values()) > 0.5
-        found = memory.search(query, Filters(), 3)
+        found = memory.hybrid.search(query, Filters(), 3)
         assert found[0].memory.content.startswith("The staging deploy failed")
         assert [m.memory.id for m in found] == [m for m, _ in remembered][: len(found)]
         memory.config.fusion = "zscore"  # other methods are untouched
-        assert memory.combine(dense, sparse, query) == fuse("zscore", dense, sparse)
+        assert memory.hybrid.combine(dense, sparse, query) == fuse("zscore", dense, sparse)
     finally:
         store.close()
 
@@ -300,7 +300,7 @@ def test_densities_are_measured_on_write_and_a_store_without_them_still_searches
             memory.embed_texts(["The deploy service retries twice before paging."])[0],
             exclude=doc["id"],
         )
-        found = memory.search("how often does the deploy service retry", Filters(), 3)
+        found = memory.hybrid.search("how often does the deploy service retry", Filters(), 3)
         assert found[0].memory.id == doc["id"]
         assert found[0].dense.score is not None and found[0].dense.score > 0.4  # raw cosine
     finally:

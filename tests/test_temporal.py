@@ -129,8 +129,8 @@ def dated(tmp_path: Path):
 def found(memory, query: str, now: float = NOW) -> list[str]:
     from amber.stores.base import Where
 
-    dense, sparse = memory.candidates(query, Where(), 50)
-    ranked = memory.combine(dense, sparse, query, now)
+    dense, sparse = memory.hybrid.candidates(query, Where(), 50)
+    ranked = memory.hybrid.combine(dense, sparse, query, now)
     hits = memory.store.get(memory.collection, [m for m, _ in ranked])
     contents = {h.id: h.payload["content"] for h in hits}
     return [contents[m] for m, _ in ranked]
@@ -156,7 +156,7 @@ def test_an_old_memory_that_is_the_only_match_is_still_found(dated) -> None:
     dated.config.recency_half_life_days = 1.0
     try:
         query = "payment webhook retries last week"  # names a span the match is not in
-        results = [r.memory.content for r in dated.search(query, Filters(), 3)]
+        results = [r.memory.content for r in dated.hybrid.search(query, Filters(), 3)]
         assert any(text.startswith("Decided to retry the payment") for text in results)
         # The memories of last week that do not match are lifted in order but not let in.
         assert not any(text.startswith(("The dashboard", "Upgraded the CI")) for text in results)
@@ -180,7 +180,7 @@ def test_the_recency_prior_prefers_the_newer_of_two_matches_only_when_on(tmp_pat
     )
 
     def search() -> list[str]:
-        return [r.memory.content for r in memory.search("decided to retry", Filters(), 4)]
+        return [r.memory.content for r in memory.hybrid.search("decided to retry", Filters(), 4)]
 
     try:
         assert memory.config.recency == 0.0  # off unless switched on

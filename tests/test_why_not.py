@@ -49,7 +49,7 @@ def test_each_reason_a_memory_stays_out(cli) -> None:
 
 
 def test_outside_the_candidate_depth(cli, monkeypatch) -> None:
-    from amber.services.memory import RetrievalConfig
+    from amber.services.search import RetrievalConfig
 
     monkeypatch.setattr(RetrievalConfig, "candidates", 1)
     target = stored(cli, POOL_TOO)

@@ -27,8 +27,9 @@ from amber.errors import (
     StoreCorrupt,
 )
 from amber.services.cache import ResponseCache
-from amber.services.memory import MemoryService, RetrievalConfig
+from amber.services.memory import MemoryService
 from amber.services.router import RouteCounter, SkillRouter
+from amber.services.search import RetrievalConfig
 from amber.settings import Settings
 from amber.skills import SkillRegistry, default_skill_dirs, skill_files_stamp
 from amber.stores import meta

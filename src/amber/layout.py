@@ -66,7 +66,6 @@ class Filters:
             where.less_equal["created_ts"] = self.until
         return where
 
-
     def refusals(self, payload: dict, now: float | None = None) -> list[str]:
         """Why a memory's payload does not pass these filters (nothing when it does): the
         same conditions as `where`, said in words, for `retrieve --why-not`."""

@@ -214,7 +214,7 @@ def search_all(
     latencies = []
     for qid, text in data.queries.items():
         started = time.perf_counter()
-        found[qid] = memory.candidates(text, Where(), depth)
+        found[qid] = memory.hybrid.candidates(text, Where(), depth)
         latencies.append(time.perf_counter() - started)
         if advance:
             advance(1)
@@ -262,7 +262,9 @@ def evaluate_index(
                 ranked = sparse
             else:
                 asked = data.asked.get(qid)
-                ranked = memory.combine(dense[:depth], sparse[:depth], data.queries[qid], asked)
+                ranked = memory.hybrid.combine(
+                    dense[:depth], sparse[:depth], data.queries[qid], asked
+                )
             rankings[qid] = [by_memory[m] for m, _ in ranked]
         per_mode[mode] = rankings
         result[mode] = score(rankings, data.qrels)

@@ -43,7 +43,7 @@ def why_not(
         kind = refused[0].split(":")[0].split(" ")[0]
         return {**doc, "reason": "filtered" if ":" in refused[0] else kind, "detail": refused}
     depth = memory.config.candidates
-    dense, sparse = memory.candidates(query, filters.where(), depth, "hybrid", vector)
+    dense, sparse = memory.hybrid.candidates(query, filters.where(), depth, "hybrid", vector)
     ranks = {
         name: next((r for r, (m, _s) in enumerate(lst, 1) if m == mem_id), None)
         for name, lst in (("dense", dense), ("bm25", sparse))
@@ -55,7 +55,7 @@ def why_not(
             "reason": "outside_candidate_depth",
             "detail": f"neither signal ranks it among its top {depth} candidates",
         }
-    fused = memory.combine(dense, sparse, query)
+    fused = memory.hybrid.combine(dense, sparse, query)
     place = next(r for r, (m, _s) in enumerate(fused, 1) if m == mem_id)
     doc["fused_rank"] = place
     item = ScoredMemory(
@@ -66,7 +66,7 @@ def why_not(
         textops.estimate_tokens(str(payload.get("content", ""))),
     )
     terms = set(memory.bm25.query(query).indices)
-    if not memory._evidence(terms, item):
+    if not memory.hybrid.evidence(terms, item):
         cfg = memory.config
         return {
             **doc,

@@ -59,7 +59,7 @@ def recall(
     doc["cache_score"] = None if found.best_score is None else round(found.best_score, 4)
     if found.objection:
         doc["cache_objection"] = found.objection
-    results = memory.search(query, filters, top_k, vector=vector)
+    results = memory.hybrid.search(query, filters, top_k, vector=vector)
     packed, used = pack(results, budget_tokens)
     doc.update(
         status="memory_match" if packed else "no_match",

@@ -223,7 +223,9 @@ def outcome_tags(skill: str, success: bool) -> list[str]:
 
 def learned_outcomes(memory: MemoryService, task: str, floor: float = 0.5) -> list[Outcome]:
     """Past feedback on tasks like this one (dense similarity at least `floor`)."""
-    found = memory.search(task, Filters(tags=[FEEDBACK_TAG]), 10, mode="dense", apply_floor=False)
+    found = memory.hybrid.search(
+        task, Filters(tags=[FEEDBACK_TAG]), 10, mode="dense", apply_floor=False
+    )
     outcomes = []
     for item in found:
         similarity = item.dense.score or 0.0

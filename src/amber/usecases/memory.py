@@ -147,7 +147,9 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
     project = None if inp.all_projects else ctx.scope(inp.project)
     with ctx.runtimes.use(settings) as rt:
         memory = rt.memory(settings)
-        results = memory.search(inp.query, where(ctx, inp, project), inp.top_k, mode=inp.mode)
+        results = memory.hybrid.search(
+            inp.query, where(ctx, inp, project), inp.top_k, mode=inp.mode
+        )
         chunks = [chunk(r) for r in results]
         if not inp.explain:  # per-signal ranks are for --explain; the scores stay (compat keys)
             for item in chunks:
