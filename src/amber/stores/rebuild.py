@@ -63,6 +63,7 @@ class BackgroundIndexer:
             return False
         store, collection, write_lock = found
         started = time.monotonic()
+        self.log(f"index: building the HNSW index of {store.indexed(collection)[0]} points")
         with write_lock:
             old_folder = store.folder(collection)
             generation = int(time.time() * 1000)
