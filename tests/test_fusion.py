@@ -305,3 +305,31 @@ def test_densities_are_measured_on_write_and_a_store_without_them_still_searches
         assert found[0].dense.score is not None and found[0].dense.score > 0.4  # raw cosine
     finally:
         store.close()
+
+
+def test_a_bulk_ingest_into_an_empty_store_measures_the_densities_a_search_would(tmp_path) -> None:
+    from amber.compose import scratch_memory
+    from amber.services import density
+    from amber.settings import load_settings
+
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    memory, store = scratch_memory(settings, tmp_path / "store")
+    try:
+        topics = ["deploy", "billing", "search", "login", "cache", "queue"]
+        texts = [f"Note {i} about the {topics[i % 6]} service, item {i}." for i in range(60)]
+        long = " ".join(f"word{j} of the long {topics[j % 6]} runbook" for j in range(120))
+        texts.append(long)  # several chunks: its best chunk counts for the others
+        memory.ingest([(t, {}) for t in texts])  # into an empty store: computed together
+        firsts = store.scroll(memory.collection, Where(equals={"chunk": 0}), 100)
+        assert len(firsts) == len(texts)
+        chunked = [h for h in firsts if h.payload.get("chunks", 1) > 1]
+        assert chunked, "the long memory was stored as several chunks"
+        for hit in firsts:
+            mid = hit.payload["memory_id"]
+            vector = memory.embed_texts([hit.payload["content"]])[0]
+            if hit.payload.get("chunks", 1) > 1:
+                continue  # its first chunk is not its whole content
+            searched = density.measure(store, memory.collection, vector, exclude=mid)
+            assert abs(hit.payload[density.FIELD] - searched) < 1e-4, hit.payload["content"]
+    finally:
+        store.close()

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from amber import text as textops
 from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable
@@ -185,7 +187,8 @@ class MemoryService:
         memory. Once all are written each one's density is measured against the whole
         collection. Returns how many memories were written."""
         written = 0
-        firsts: dict[str, list[float]] = {}  # memory id -> its first chunk's vector
+        alone = self.store.count(self.collection, Where()) == 0  # densities from these alone
+        embedded: dict[str, np.ndarray] = {}  # memory id -> its chunks' vectors (float32)
         for start in range(0, len(items), batch):
             group = items[start : start + batch]
             memories, chunk_lists = [], []
@@ -211,19 +214,30 @@ class MemoryService:
                 if own is None:
                     memory.embedding = "pending"
                 else:
-                    firsts[memory.id] = own[0]
+                    embedded[memory.id] = np.asarray(own, dtype=np.float32)
                 points.extend(self._points(memory, chunks, own))
             with self.write_lock:
                 self.store.upsert(self.collection, points)
             written += len(group)
             if progress:
                 progress(len(group))
-        for mem_id, vector in firsts.items():
-            crowd = density.measure(self.store, self.collection, vector, exclude=mem_id)
+        self._record_densities(embedded, alone)
+        return written
+
+    def _record_densities(self, embedded: dict[str, np.ndarray], alone: bool) -> None:
+        """Each memory's density; for memories written into an empty collection, computed
+        from their own vectors together, else one search each against the collection."""
+        if alone:
+            crowds = density.measure_together(list(embedded.values()))
+        else:
+            crowds = [
+                density.measure(self.store, self.collection, own[0].tolist(), exclude=mem_id)
+                for mem_id, own in embedded.items()
+            ]
+        for mem_id, crowd in zip(embedded, crowds, strict=True):
             if crowd is not None:
                 with self.write_lock:
                     self.store.set_payload(self.collection, [mem_id], {density.FIELD: crowd})
-        return written
 
     def window(self) -> tuple[int, int]:
         words = self.embedder.window_words if self.embedder else 160
