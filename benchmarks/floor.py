@@ -23,9 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from amber.compose import scratch_memory
-from amber.layout import Filters
 from amber.services import evaluation, signals
 from amber.services.eval_index import open_index
+from amber.services.layout import Filters
 from amber.settings import load_settings
 
 TOP = 10

@@ -54,9 +54,9 @@ def _median_ms(call: Any, items: list[Any]) -> float:
 
 def cost(data: evaluation.Dataset, settings: Any, home: Path) -> dict[str, Any]:
     """Medians (ms) of store with and without the density, and of search per feature."""
-    from amber.layout import Filters
     from amber.models import MemoryType
     from amber.services import density
+    from amber.services.layout import Filters
 
     folder = evaluation.scratch_dir(home)
     memory, store = scratch_memory(settings, folder)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from conftest import SHIM, Result, clean_env
 
-from amber.layout import memory_id
+from amber.services.layout import memory_id
 
 SEED = int(os.environ.get("AMBER_TEST_SEED", "7031"))
 REPORT = bool(os.environ.get("AMBER_TEST_REPORT"))  # print every call's duration

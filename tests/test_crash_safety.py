@@ -29,7 +29,7 @@ from conftest import SHIM, clean_env
 
 from amber import text as textops
 from amber.compose import Runtime, open_runtime
-from amber.layout import Filters, chunk_id, memory_id
+from amber.services.layout import Filters, chunk_id, memory_id
 from amber.services.memory import MemoryService
 from amber.settings import load_settings
 from amber.stores.base import Where

@@ -227,7 +227,7 @@ MEMORIES = [
 
 def test_search_fuses_adaptively_from_the_stored_content(tmp_path) -> None:
     from amber.compose import scratch_memory
-    from amber.layout import Filters
+    from amber.services.layout import Filters
     from amber.settings import load_settings
     from amber.stores.base import Where
 
@@ -272,9 +272,9 @@ def test_densities_are_measured_on_write_and_a_store_without_them_still_searches
     tmp_path,
 ) -> None:
     from amber.compose import scratch_memory
-    from amber.layout import Filters
     from amber.models import MemoryType
     from amber.services import density
+    from amber.services.layout import Filters
     from amber.settings import load_settings
 
     settings = load_settings(home=tmp_path / "home", embedder="builtin")

@@ -161,7 +161,9 @@ def test_a_hanging_server_raises_instead_of_waiting():
         embedder = OllamaEmbedder(fake.url, timeout=0.5)
         with pytest.raises(BackendUnavailable) as caught:
             embedder.embed_query("anything")
-        assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+        failure = caught.value.__cause__  # the adapter's reading, then the client's error
+        assert failure.kind == "timeout"
+        assert isinstance(failure.__cause__, httpx.TimeoutException)
         assert "0.5" in caught.value.message
         assert "ollama serve" in caught.value.hint
 
@@ -196,14 +198,12 @@ def test_an_over_long_input_is_refused_not_truncated():
 
 def test_a_wrong_vector_count_raises(fake, monkeypatch):
     embedder = OllamaEmbedder(fake.url)
-    real_embed = embedder._client.embed
+    real_embed = embedder._server.embed
 
-    def short_answer(**kwargs):
-        response = real_embed(**kwargs)
-        response.embeddings = response.embeddings[:-1]
-        return response
+    def short_answer(model: str, texts: list[str], keep_alive: str) -> list[list[float]]:
+        return real_embed(model, texts, keep_alive)[:-1]
 
-    monkeypatch.setattr(embedder._client, "embed", short_answer)
+    monkeypatch.setattr(embedder._server, "embed", short_answer)
     with pytest.raises(BackendUnavailable, match="1 vectors .* for 2 texts"):
         embedder.embed_documents(["alpha", "beta"])
 

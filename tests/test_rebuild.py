@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from amber.stores.base import CollectionSpec, PointIn, Where
+from amber.stores.base import CollectionSpec, PointIn, Sparse, Where
 from amber.stores.edge import EdgeStore
 from amber.stores.rebuild import BackgroundIndexer
 
@@ -17,11 +17,18 @@ POINTS = 15_000  # 23 MB of vectors: over the engine's own indexing threshold
 
 
 def fill(store: EdgeStore, count: int, rng: np.random.Generator) -> None:
+    """Points like memories: a dense vector and a BM25 one (whose inverted index the engine
+    counts among its indexed vectors from the first write)."""
     for _ in range(0, count, 1000):
         store.upsert(
             "c",
             [
-                PointIn(str(uuid.uuid4()), {"k": 1}, dense=rng.standard_normal(DIM).tolist())
+                PointIn(
+                    str(uuid.uuid4()),
+                    {"k": 1},
+                    dense=rng.standard_normal(DIM).tolist(),
+                    sparse=Sparse(sorted(rng.choice(5000, 3, replace=False).tolist()), [1.0] * 3),
+                )
                 for _ in range(1000)
             ],
         )

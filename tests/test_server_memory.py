@@ -11,8 +11,8 @@ import pytest
 
 from amber.compose import Runtime
 from amber.embedders.preload import builtin_model
-from amber.layout import Filters
 from amber.models import MemoryType
+from amber.services.layout import Filters
 from amber.services.recall import recall
 from amber.settings import Settings
 from amber.stores.edge import EdgeStore

@@ -150,7 +150,7 @@ def test_a_date_in_the_query_prefers_the_memory_stored_then(dated) -> None:
 
 
 def test_an_old_memory_that_is_the_only_match_is_still_found(dated) -> None:
-    from amber.layout import Filters
+    from amber.services.layout import Filters
 
     dated.config.recency = 5.0  # a prior far stronger than the shipped default (off)
     dated.config.recency_half_life_days = 1.0
@@ -168,7 +168,7 @@ def test_the_recency_prior_prefers_the_newer_of_two_matches_only_when_on(tmp_pat
     import time
 
     from amber.compose import scratch_memory
-    from amber.layout import Filters
+    from amber.services.layout import Filters
     from amber.settings import load_settings
 
     settings = load_settings(home=tmp_path / "home", embedder="builtin")

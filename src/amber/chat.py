@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-import ollama
-
-from amber.embedders.ollama import CLIENT_ERRORS
 from amber.errors import BackendUnavailable, InvalidInput
+from amber.ollama_api import OllamaConnection, OllamaFailure
 
 START_HINT = "start it: ollama serve (or docker compose up -d ollama)"
 RETRY_HINT = "check the Ollama server (its log says why it stopped), then run the task again"
@@ -31,9 +28,9 @@ class OllamaChat:
         self.timeout = timeout
         self.keep_alive = keep_alive
         self.stats: dict[str, Any] = {}
-        # httpx applies the timeout to each step (connect, and every wait for the next bytes),
-        # not to the whole answer: a long answer is fine, a silent server is not.
-        self._client = ollama.Client(host=self.host, timeout=timeout)
+        # The timeout bounds each wait for the next bytes, not the whole answer: a long answer
+        # is fine, a silent server is not.
+        self._server = OllamaConnection(self.host, timeout)
 
     def __enter__(self) -> OllamaChat:
         return self
@@ -42,7 +39,7 @@ class OllamaChat:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        self._server.close()
 
     def stream(self, model: str, messages: list[dict[str, str]]) -> Iterator[str]:
         """The answer's content pieces as they arrive. Raises BackendUnavailable when the
@@ -53,29 +50,20 @@ class OllamaChat:
         self.stats = {}
         received = 0
         done = False
-        parts = None
+        parts = self._server.chat(model, messages, self.keep_alive)
         try:
-            parts = self._client.chat(
-                model=model, messages=messages, stream=True, keep_alive=self.keep_alive
-            )
             for part in parts:
-                piece = part.message.content or ""
-                if piece:
-                    received += len(piece)
-                    yield piece
+                if part.content:
+                    received += len(part.content)
+                    yield part.content
                 if part.done:
                     done = True
-                    self.stats = {
-                        "done_reason": part.done_reason,
-                        "prompt_tokens": part.prompt_eval_count,
-                        "answer_tokens": part.eval_count,
-                    }
+                    self.stats = part.stats
                     break
-        except CLIENT_ERRORS as exc:
-            raise self._error(exc, model, received) from exc
+        except OllamaFailure as failure:
+            raise self._error(failure, model, received) from failure
         finally:
-            if parts is not None:
-                parts.close()  # release the HTTP stream even when the caller stops early
+            parts.close()  # release the HTTP stream even when the caller stops early
         if not done:
             raise BackendUnavailable(
                 f"the answer from {model} at {self.host} stopped after {received} characters: "
@@ -83,31 +71,33 @@ class OllamaChat:
                 hint=RETRY_HINT,
             )
 
-    def _error(self, exc: BaseException, model: str, received: int) -> BackendUnavailable:
-        """The amber error for an exception the ollama client raised during a chat."""
+    def _error(self, failure: OllamaFailure, model: str, received: int) -> BackendUnavailable:
+        """The amber error for a chat request that failed."""
         where = f"the Ollama server at {self.host}"
-        if isinstance(exc, ollama.ResponseError):
-            status, error = exc.status_code, exc.error
-            if status == 404 or ("model" in error and "not found" in error):
-                return BackendUnavailable(
-                    f"{where} has no model {model}: {error}", hint=f"pull it: ollama pull {model}"
-                )
-            if status == -1:  # an error line inside a stream that had started
-                return self._stopped(model, received, error)
-            return BackendUnavailable(f"{where} failed (HTTP {status}): {error}", hint=START_HINT)
-        if isinstance(exc, (ConnectionError, httpx.ConnectError)):
+        if failure.missing_model:
+            return BackendUnavailable(
+                f"{where} has no model {model}: {failure.detail}",
+                hint=f"pull it: ollama pull {model}",
+            )
+        if failure.kind == "response" and failure.status == -1:
+            return self._stopped(model, received, failure.detail)  # an error line mid-stream
+        if failure.kind == "response":
+            return BackendUnavailable(
+                f"{where} failed (HTTP {failure.status}): {failure.detail}", hint=START_HINT
+            )
+        if failure.kind == "connect":
             return BackendUnavailable(f"cannot connect to Ollama at {self.host}", hint=START_HINT)
-        if isinstance(exc, httpx.TimeoutException):
+        if failure.kind == "timeout":
             if received:
                 return self._stopped(model, received, f"nothing more for {self.timeout:g} s")
             return BackendUnavailable(
                 f"{where} did not answer within {self.timeout:g} s",
                 hint=f"{START_HINT}; loading a large model can take longer than the timeout",
             )
-        if isinstance(exc, httpx.HTTPError):
-            return self._stopped(model, received, str(exc) or type(exc).__name__)
+        if failure.kind == "broken":
+            return self._stopped(model, received, failure.detail)
         return BackendUnavailable(
-            f"{where} sent a line that is not an Ollama chat answer: {exc}",
+            f"{where} sent a line that is not an Ollama chat answer: {failure.detail}",
             hint=f"check that {self.host} is an Ollama server",
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from dataclasses import replace
 from typing import Annotated, Any
 
 import click
@@ -106,10 +107,11 @@ def _home() -> Any:
 def run(argv: list[str], call_of: Invocation | None = None) -> int:
     """Run the CLI on argv and return the exit code (the daemon and tests call this too)."""
     try:
-        token = invocation.use(call_of or invocation.of_this_process())
+        call = call_of or invocation.of_this_process()
     except AmberError as exc:  # the working folder is gone
         emit_error(exc.to_dict())
         return exc.exit_code
+    token = invocation.use(call if call.cli is not None else replace(call, cli=run))
     try:
         return _run(argv)
     finally:

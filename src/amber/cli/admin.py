@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from amber import __version__
+from amber.cli import invocation
 from amber.cli.options import Commands, JsonOpt, cli_settings, invoke
 from amber.errors import InvalidInput
 
@@ -61,7 +62,10 @@ def serve(
 
         emit(doc, as_json, "serve")
         return
-    raise typer.Exit(run_daemon(settings, idle_timeout or settings.daemon_idle))
+    cli = invocation.current().cli
+    if cli is None:
+        raise RuntimeError("amber serve runs through amber.cli.run, which gives the CLI runner")
+    raise typer.Exit(run_daemon(settings, idle_timeout or settings.daemon_idle, cli))
 
 
 @commands("version", example="amber version")

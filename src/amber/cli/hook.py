@@ -91,7 +91,7 @@ def memories(doc: dict[str, Any]) -> str:
 
 
 def on_prompt(event: dict[str, Any]) -> dict[str, Any] | None:
-    from amber.layout import MAX_QUERY_CHARS
+    from amber.services.layout import MAX_QUERY_CHARS
 
     prompt = event.get("prompt")
     if not isinstance(prompt, str) or len(prompt.strip()) < MIN_PROMPT:

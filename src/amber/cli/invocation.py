@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +15,8 @@ from typing import BinaryIO
 from amber.compose import FreshRuntimes, Runtimes
 from amber.errors import InvalidInput
 from amber.settings import Settings, load_settings
+
+CliRunner = Callable[[list[str], "Invocation"], int]
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class Invocation:
     stdin: BinaryIO | None = None  # None: this process's stdin
     stdin_tty: bool | None = None  # None: ask this process's stdin
     columns: int | None = None  # the caller's terminal width, when it is one
+    # The whole CLI as a function (argv, invocation) -> exit code, given by `amber.cli.run` so
+    # that `amber serve` can hand it to the daemon without importing the CLI back.
+    cli: CliRunner | None = None
 
     def settings(self) -> Settings:
         return load_settings(self.env)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from amber.cli import invocation
-from amber.cli.invocation import Invocation
+from amber.cli.invocation import CliRunner, Invocation
 from amber.compose import WarmRuntime
 from amber.crashlog import internal_error
 from amber.daemon import client, protocol, server
@@ -69,8 +69,8 @@ def _route_streams() -> None:
 class Runner:
     """What the daemon does with a checked request."""
 
-    def __init__(self, warm: WarmRuntime, home: Path) -> None:
-        self.warm, self.home = warm, home
+    def __init__(self, warm: WarmRuntime, home: Path, cli: CliRunner) -> None:
+        self.warm, self.home, self.cli = warm, home, cli
 
     def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -92,8 +92,6 @@ class Runner:
         return {"code": exit_code(request["op"], doc), "doc": doc}
 
     def _argv(self, request: dict[str, Any]) -> dict[str, Any]:
-        from amber.cli import run
-
         raw = request["stdin"] or b""
         out, err = _Output(request["tty"]), _Output(False)
         stdin = io.BytesIO(raw)
@@ -111,7 +109,7 @@ class Runner:
             _stdin.set(io.TextIOWrapper(stdin, encoding="utf-8")),
         ]
         try:
-            code = run(request["argv"], call_of)
+            code = self.cli(request["argv"], call_of)
         finally:
             for var, token in zip((_stdout, _stderr, _stdin), tokens, strict=True):
                 var.reset(token)
@@ -124,8 +122,9 @@ def _failed(error: dict[str, Any], code: int) -> dict[str, Any]:
     return {"code": code, "error": error, "stdout": "", "stderr": dumps(error) + "\n"}
 
 
-def run_daemon(settings: Settings, idle_timeout: float) -> int:
-    """Claim the store, open it with its model, then serve until idle or stopped."""
+def run_daemon(settings: Settings, idle_timeout: float, cli: CliRunner) -> int:
+    """Claim the store, open it with its model, then serve until idle or stopped; `cli` runs
+    the requests that are whole command lines."""
     home = settings.home
     claim = server.claim(home)
     if claim is None:
@@ -140,7 +139,7 @@ def run_daemon(settings: Settings, idle_timeout: float) -> int:
         try:
             _route_streams()
             indexer.start()
-            daemon = server.Daemon(home, Runner(warm, home), idle_timeout)
+            daemon = server.Daemon(home, Runner(warm, home, cli), idle_timeout)
             sys.stderr.write(
                 f"amber serve: pid {os.getpid()} serves {home} on {daemon.socket_path} "
                 f"(idle timeout {idle_timeout:g} s)\n"

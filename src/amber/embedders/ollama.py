@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import numpy as np
-import ollama
-import pydantic
 
 from amber.embedders.base import EmbedderIdentity
 from amber.errors import BackendUnavailable, InvalidInput
+from amber.ollama_api import OllamaConnection, OllamaFailure, full_name
 
 NOMIC = "nomic-embed-text"
 NOMIC_PREFIXES = "nomic:search_document/search_query"
@@ -29,71 +25,45 @@ PROBE_TEXT = "amber dimension probe"
 NOMIC_WINDOW_WORDS = 800
 OTHER_WINDOW_WORDS = 200
 
-# Everything the ollama client lets through for a failed request: ResponseError (HTTP status,
-# or an {"error": ...} line inside a stream, status -1), ConnectionError (it converts
-# httpx.ConnectError, except on its streaming path), httpx errors (the unconverted connect
-# error, timeouts, a stream broken mid-answer), and a body or stream line that is not JSON or
-# not the expected response. The chat adapter (amber.chat) catches the same set.
-CLIENT_ERRORS = (
-    ollama.ResponseError,
-    ConnectionError,
-    httpx.HTTPError,
-    json.JSONDecodeError,
-    pydantic.ValidationError,
-)
-
-
-def _split_tag(model: str) -> tuple[str, str]:
-    """("name", "tag") the way Ollama reads a model name; no tag means "latest"."""
-    name, sep, tag = model.rpartition(":")
-    if not sep or "/" in tag:
-        return model, "latest"
-    return name, tag
-
-
-def _full_name(model: str) -> str:
-    name, tag = _split_tag(model)
-    return f"{name}:{tag}"
-
 
 def _short_name(model: str) -> str:
-    name, tag = _split_tag(model)
+    name, _, tag = full_name(model).rpartition(":")
     return name if tag == "latest" else f"{name}:{tag}"
 
 
 def _unavailable(
-    exc: BaseException, host: str, model: str, timeout: float, window_words: int
+    failure: OllamaFailure, host: str, model: str, timeout: float, window_words: int
 ) -> BackendUnavailable | InvalidInput:
-    """The amber error for an exception the ollama client raised."""
-    if isinstance(exc, ollama.ResponseError):
-        status, error = exc.status_code, exc.error
-        if status == 404 or ("model" in error and "not found" in error):
-            return BackendUnavailable(
-                f"the Ollama server at {host} has no model {model}: {error}",
-                hint=f"pull it: ollama pull {model}",
-            )
-        if 400 <= status < 500:
-            # Typically "the input length exceeds the context length" (we never truncate).
-            return InvalidInput(
-                f"the Ollama server at {host} rejected the input (HTTP {status}): {error}",
-                hint=f"split texts longer than {window_words} words into chunks",
-            )
+    """The amber error for a failed request to the server."""
+    status, error = failure.status, failure.detail
+    if failure.missing_model:
+        return BackendUnavailable(
+            f"the Ollama server at {host} has no model {model}: {error}",
+            hint=f"pull it: ollama pull {model}",
+        )
+    if failure.kind == "response" and 400 <= status < 500:
+        # Typically "the input length exceeds the context length" (we never truncate).
+        return InvalidInput(
+            f"the Ollama server at {host} rejected the input (HTTP {status}): {error}",
+            hint=f"split texts longer than {window_words} words into chunks",
+        )
+    if failure.kind == "response":
         return BackendUnavailable(
             f"the Ollama server at {host} failed (HTTP {status}): {error}", hint=START_HINT
         )
-    if isinstance(exc, httpx.TimeoutException):
+    if failure.kind == "timeout":
         return BackendUnavailable(
             f"the Ollama server at {host} did not answer within {timeout:g} s",
             hint=f"{START_HINT}; a cold model load can need a longer timeout",
         )
-    if isinstance(exc, (ConnectionError, httpx.ConnectError)):
+    if failure.kind == "connect":
         return BackendUnavailable(f"cannot connect to Ollama at {host}", hint=START_HINT)
-    if isinstance(exc, httpx.HTTPError):
+    if failure.kind == "broken":
         return BackendUnavailable(
-            f"the connection to Ollama at {host} broke: {exc}", hint=START_HINT
+            f"the connection to Ollama at {host} broke: {error}", hint=START_HINT
         )
     return BackendUnavailable(
-        f"the server at {host} sent a response that is not an Ollama embed answer: {exc}",
+        f"the server at {host} sent a response that is not an Ollama embed answer: {error}",
         hint=f"check that {host} is an Ollama server",
     )
 
@@ -113,13 +83,12 @@ def ollama_available(host: str, model: str = NOMIC, timeout: float = 2.0) -> tup
     except InvalidInput as exc:
         return False, exc.message
     try:
-        with ollama.Client(host=host, timeout=timeout) as client:
-            listed = client.list()
-    except CLIENT_ERRORS as exc:
-        error = _unavailable(exc, host, model, timeout, NOMIC_WINDOW_WORDS)
+        with OllamaConnection(host, timeout) as server:
+            names = server.models()
+    except OllamaFailure as failure:
+        error = _unavailable(failure, host, model, timeout, NOMIC_WINDOW_WORDS)
         return False, f"{error.message} ({error.hint})"
-    names = {_full_name(m.model) for m in listed.models if m.model}
-    if _full_name(model) not in names:
+    if full_name(model) not in names:
         return False, (
             f"the Ollama server at {host} has no model {model} (pull it: ollama pull {model})"
         )
@@ -155,7 +124,7 @@ class OllamaEmbedder:
         self._prefixes = NOMIC_PREFIXES if nomic else "none"
         self.window_words = NOMIC_WINDOW_WORDS if nomic else OTHER_WINDOW_WORDS
         self._dim: int | None = dim
-        self._client = ollama.Client(host=self.host, timeout=timeout)
+        self._server = OllamaConnection(self.host, timeout)
 
     @property
     def identity(self) -> EmbedderIdentity:
@@ -168,16 +137,15 @@ class OllamaEmbedder:
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._server.close()
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         try:
-            response = self._client.embed(
-                model=self.model, input=texts, truncate=False, keep_alive=self.keep_alive
-            )
-        except CLIENT_ERRORS as exc:
-            raise _unavailable(exc, self.host, self.model, self.timeout, self.window_words) from exc
-        rows = response.embeddings
+            rows = self._server.embed(self.model, texts, self.keep_alive)
+        except OllamaFailure as failure:
+            raise _unavailable(
+                failure, self.host, self.model, self.timeout, self.window_words
+            ) from failure
         dims = {len(row) for row in rows}
         if len(rows) != len(texts) or len(dims) != 1:
             raise BackendUnavailable(

@@ -108,7 +108,7 @@ class ResponseCache:
         where = Where(any_of={"project": [project, ""]} if project else {})
         near = [
             h.id
-            for h in self.store.search_dense(self.collection, vector, where, 50)
+            for h in self.store.search_dense(self.collection, vector, where, 50, ("query",))
             if h.score >= threshold
         ]
         self.store.delete(self.collection, near)

@@ -7,8 +7,8 @@ from typing import Any
 
 from amber import text as textops
 from amber.errors import InvalidInput, NotFound
-from amber.layout import Filters
 from amber.models import Memory
+from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
 

@@ -23,7 +23,7 @@ def measure(
     """Mean cosine of `vector` to its K nearest memories in the collection (best chunk per
     memory, `exclude` left out), or None while the collection holds fewer than K others."""
     best: dict[str, float] = {}
-    for hit in store.search_dense(collection, vector, Where(), K * 3 + 1):
+    for hit in store.search_dense(collection, vector, Where(), K * 3 + 1, ("memory_id",)):
         mid = str(hit.payload.get("memory_id", hit.id))
         if mid != exclude:
             best[mid] = max(best.get(mid, -1.0), hit.score)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from amber import SCHEMA_VERSION
 from amber.errors import BackendUnavailable
-from amber.layout import MEMORY_INDEXES
 from amber.models import Memory
 from amber.services.evaluation import Dataset, ProgressFactory, index_corpus
+from amber.services.layout import MEMORY_INDEXES
 from amber.services.memory import MemoryService
 from amber.stores.base import Store
 

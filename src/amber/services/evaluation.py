@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from amber.errors import InvalidInput
-from amber.layout import memory_id
+from amber.services.layout import memory_id
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
 from amber.text import estimate_tokens

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from amber import text as textops
-from amber.layout import Filters
 from amber.models import Memory, ScoredMemory, SignalScore
+from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
 

@@ -14,11 +14,11 @@ import numpy as np
 from amber import text as textops
 from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable
-from amber.layout import MEMORY_INDEXES, Filters, chunk_id, memory_id
 from amber.models import NEVER, Memory, MemoryType
 from amber.redact import redact
 from amber.services import density
 from amber.services.cache import ResponseCache
+from amber.services.layout import MEMORY_INDEXES, Filters, chunk_id, memory_id
 from amber.services.search import HybridSearch, RetrievalConfig
 from amber.stores.base import CollectionSpec, PointIn, Store, Where
 from amber.stores.bm25 import Bm25Encoder
@@ -294,7 +294,7 @@ class MemoryService:
 
     def _near_duplicates(self, vector: list[float], project: str) -> list[dict[str, Any]]:
         where = Filters(project=project).where()
-        hits = self.store.search_dense(self.collection, vector, where, 3)
+        hits = self.store.search_dense(self.collection, vector, where, 3, ("memory_id",))
         return [
             {"id": h.payload["memory_id"], "score": round(h.score, 4)}
             for h in hits

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from amber import text as textops
-from amber.layout import Filters
 from amber.models import ScoredMemory
 from amber.services.cache import CacheHit
+from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 
 

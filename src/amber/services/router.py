@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rank_bm25 import BM25Plus
 
 from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable
-from amber.layout import Filters
 from amber.models import MemoryType
 from amber.services.catalog import list_memories
+from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 from amber.services.skill_context import VectorCache
 from amber.skills import Skill, SkillRegistry
-from amber.stores.bm25 import Bm25Encoder
+from amber.stores.bm25 import Bm25Encoder, SmallCorpus
 
 FEEDBACK_TAG = "skill-feedback"
 FEEDBACK_WEIGHT = 0.3  # confidence moved by one past outcome of similarity 1.0
@@ -118,7 +117,7 @@ class SkillRouter:
         self.problem: str | None = None  # why the dense signal is off, when it is
         self._tokens = [self._terms(skill_text(s)) for s in self.skills]
         self._sets = [set(doc) for doc in self._tokens]
-        self._bm25 = BM25Plus(self._tokens) if self.skills else None
+        self._bm25 = SmallCorpus(self._tokens)
         self._matrix: np.ndarray | None = None
         self._starts = np.zeros(0, dtype=int)
 
@@ -126,13 +125,12 @@ class SkillRouter:
         return list(self.encoder.document(text).indices)
 
     def _idf(self, term: int) -> float:
-        assert self._bm25 is not None
         unseen = math.log((len(self.skills) + 1) / 0.5)
-        return float(self._bm25.idf.get(term, unseen))
+        return self._bm25.idf(term, unseen)
 
     def _lexical(self, terms: set[int]) -> list[float]:
         """Share of the task's IDF mass that each skill's text contains (0..1)."""
-        if not terms or self._bm25 is None:
+        if not terms or self._bm25.empty:
             return [0.0] * len(self.skills)
         idf = {t: self._idf(t) for t in terms}
         total = sum(idf.values())
@@ -195,9 +193,7 @@ class SkillRouter:
         for o in outcomes or []:
             sign = FEEDBACK_WEIGHT if o.success else -FEEDBACK_WEIGHT
             learned[o.skill] = learned.get(o.skill, 0.0) + sign * o.similarity
-        tie = [0.0] * len(self.skills)
-        if self._bm25 is not None and query_terms:
-            tie = self._bm25.get_scores(query_terms).tolist()
+        tie = self._bm25.scores(query_terms)
         ranked: list[tuple[float, float, str, Candidate]] = []
         for i, skill in enumerate(self.skills):
             rank, fit = lexical[i], lexical[i]
@@ -222,10 +218,14 @@ def outcome_tags(skill: str, success: bool) -> list[str]:
 
 
 def learned_outcomes(memory: MemoryService, task: str, floor: float = 0.5) -> list[Outcome]:
-    """Past feedback on tasks like this one (dense similarity at least `floor`)."""
-    found = memory.hybrid.search(
-        task, Filters(tags=[FEEDBACK_TAG]), 10, mode="dense", apply_floor=False
-    )
+    """Past feedback on tasks like this one (dense similarity at least `floor`); a store that
+    holds no feedback is not searched (a count over the tag's index costs far less)."""
+    feedback = Filters(tags=[FEEDBACK_TAG])
+    if not memory.store.exists(memory.collection):
+        return []
+    if memory.store.count(memory.collection, feedback.where()) == 0:
+        return []
+    found = memory.hybrid.search(task, feedback, 10, mode="dense", apply_floor=False)
     outcomes = []
     for item in found:
         similarity = item.dense.score or 0.0

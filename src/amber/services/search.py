@@ -10,11 +10,13 @@ from typing import Any
 
 from amber import text as textops
 from amber.fusion import fuse
-from amber.layout import MAX_QUERY_CHARS, Filters, validate_text
 from amber.models import Memory, ScoredMemory, SignalScore
 from amber.services import density, signals, temporal
+from amber.services.layout import MAX_QUERY_CHARS, Filters, validate_text
 from amber.stores.base import Store, Where
 from amber.stores.bm25 import Bm25Encoder
+
+RANKED = ("memory_id",)  # what the candidate lists read of each hit; the heads are fetched
 
 
 @dataclass
@@ -89,13 +91,15 @@ class HybridSearch:
             vector = vector if vector is not None else self.embed_query(query)
             if vector is not None:
                 best: dict[str, float] = {}
-                for hit in self.store.search_dense(self.collection, vector, where, n * 2):
+                hits = self.store.search_dense(self.collection, vector, where, n * 2, RANKED)
+                for hit in hits:
                     mid = hit.payload["memory_id"]
                     best[mid] = max(best.get(mid, -1.0), hit.score)
                 dense = sorted(best.items(), key=lambda kv: -kv[1])[:n]
         sparse: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
-            hits = self.store.search_sparse(self.collection, self.bm25.query(query), where, n)
+            terms = self.bm25.query(query)
+            hits = self.store.search_sparse(self.collection, terms, where, n, RANKED)
             sparse = [(h.payload["memory_id"], h.score) for h in hits]
         return dense, sparse
 

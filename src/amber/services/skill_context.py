@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rank_bm25 import BM25Plus
 
 from amber import text as textops
 from amber.embedders.base import Embedder
@@ -17,7 +16,7 @@ from amber.errors import BackendUnavailable, NotFound
 from amber.fusion import fuse
 from amber.sections import Section, find_section, opening, parse_sections, subtree
 from amber.skills import Skill
-from amber.stores.bm25 import Bm25Encoder
+from amber.stores.bm25 import Bm25Encoder, SmallCorpus
 
 
 @dataclass(frozen=True)
@@ -147,8 +146,7 @@ def rank_sections(
     texts = [_index_text(sections[i]) for i in candidates]
     docs = [list(encoder.document(t).indices) for t in texts]
     terms = list(encoder.query(task).indices)
-    scored = terms and any(docs)  # BM25+ needs some terms on both sides
-    bm25 = BM25Plus(docs).get_scores(terms).tolist() if scored else [0.0] * len(docs)
+    bm25 = SmallCorpus(docs).scores(terms)
     dense = _dense(texts, task, embedder, task_vector, cache)
     ids = [str(i) for i in candidates]
 

@@ -23,9 +23,9 @@ from amber import SCHEMA_VERSION, __version__, checks
 from amber import text as textops
 from amber.embedders.base import EmbedderIdentity
 from amber.errors import InvalidInput
-from amber.layout import Filters
 from amber.models import Memory
 from amber.redact import redact
+from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
 

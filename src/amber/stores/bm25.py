@@ -1,14 +1,17 @@
-"""BM25 sparse vectors, computed client-side by qdrant-edge's Rust BM25 for both store backends."""
+"""BM25: sparse vectors with identifier parts, computed client-side (by qdrant-edge's Rust BM25,
+through the embedded store's adapter) for both store backends, and BM25+ over a small corpus
+held in memory (skills, skill sections)."""
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Sequence
 
-import qdrant_edge as qe
+from rank_bm25 import BM25Plus
 
 from amber.stores.base import Sparse
+from amber.stores.edge import bm25_vector
 
 # Identifiers such as snake_case, camelCase, dotted.names and paths/with/slashes.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./:\-][A-Za-z_][A-Za-z0-9_]*)*")
@@ -40,18 +43,11 @@ def _expand(text: str) -> str:
     return f"{text} {' '.join(parts)}" if parts else text
 
 
-@functools.lru_cache(maxsize=16)
-def _model(k: float, b: float, avg_len: float) -> Any:
-    return qe.Bm25(qe.Bm25Config(k=k, b=b, avg_len=avg_len, language="english"))
-
-
 @functools.lru_cache(maxsize=4096)
 def _encode(query: bool, k: float, b: float, avg_len: float, text: str) -> Sparse:
     """One text's sparse vector: the same texts come back on every call (skill sections, the
     candidates a search checks), and the identifier pass is the slow part of encoding."""
-    model = _model(k, b, avg_len)
-    vec = model.embed_query(_expand(text)) if query else model.embed_document(_expand(text))
-    return Sparse(list(vec.indices), list(vec.values))
+    return bm25_vector(_expand(text), query, k, b, avg_len)
 
 
 class Bm25Encoder:
@@ -66,3 +62,29 @@ class Bm25Encoder:
 
     def query(self, text: str) -> Sparse:
         return _encode(True, *self._params, text)
+
+
+class SmallCorpus:
+    """BM25+ over documents given as term ids: unlike Okapi's, its idf stays positive when a
+    term is in most of a handful of documents."""
+
+    def __init__(self, docs: Sequence[Sequence[int]]) -> None:
+        self._size = len(docs)
+        # BM25Plus divides by the corpus's total length: it needs some terms to score.
+        self._bm25 = BM25Plus([list(d) for d in docs]) if any(docs) else None
+
+    @property
+    def empty(self) -> bool:
+        return self._bm25 is None
+
+    def idf(self, term: int, unseen: float) -> float:
+        """The term's BM25+ idf in this corpus; `unseen` for a term no document has."""
+        if self._bm25 is None:
+            return unseen
+        return float(self._bm25.idf.get(term, unseen))
+
+    def scores(self, terms: Sequence[int]) -> list[float]:
+        """One score per document, in order; all zero when either side has no terms."""
+        if self._bm25 is None or not terms:
+            return [0.0] * self._size
+        return [float(x) for x in self._bm25.get_scores(list(terms))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -89,6 +90,19 @@ class _Guarded:
                 raise failure from exc
 
         return call
+
+
+@functools.lru_cache(maxsize=16)
+def _bm25_model(k: float, b: float, avg_len: float) -> Any:
+    return qe.Bm25(qe.Bm25Config(k=k, b=b, avg_len=avg_len, language="english"))
+
+
+def bm25_vector(text: str, query: bool, k: float, b: float, avg_len: float) -> Sparse:
+    """The engine's English BM25 (stemming, stop-words) sparse vector of one text; both store
+    backends use it, so the terms a query and a document share are the same everywhere."""
+    model = _bm25_model(k, b, avg_len)
+    vec = model.embed_query(text) if query else model.embed_document(text)
+    return Sparse(list(vec.indices), list(vec.values))
 
 
 def _hit(point: Any, score: float = 0.0) -> Hit:
@@ -270,20 +284,38 @@ class EdgeStore:
             return []
         return [_hit(r) for r in self._shard(name).retrieve([_pid(i) for i in ids], True, False)]
 
-    def _query(self, name: str, query: Any, where: Where, limit: int) -> list[Hit]:
+    def _query(
+        self, name: str, query: Any, where: Where, limit: int, fields: tuple[str, ...] | None
+    ) -> list[Hit]:
+        payload = True if fields is None else qe.PayloadSelector.Include(list(fields))
         request = qe.QueryRequest(
-            limit=limit, query=query, filter=_condition(where), with_payload=True
+            limit=limit, query=query, filter=_condition(where), with_payload=payload
         )
         return [_hit(p, p.score) for p in self._shard(name).query(request)]
 
-    def search_dense(self, name: str, vector: list[float], where: Where, limit: int) -> list[Hit]:
-        return self._query(name, qe.Query.Nearest(list(vector), using=DENSE), where, limit)
+    def search_dense(
+        self,
+        name: str,
+        vector: list[float],
+        where: Where,
+        limit: int,
+        fields: tuple[str, ...] | None = None,
+    ) -> list[Hit]:
+        nearest = qe.Query.Nearest(list(vector), using=DENSE)
+        return self._query(name, nearest, where, limit, fields)
 
-    def search_sparse(self, name: str, vector: Sparse, where: Where, limit: int) -> list[Hit]:
+    def search_sparse(
+        self,
+        name: str,
+        vector: Sparse,
+        where: Where,
+        limit: int,
+        fields: tuple[str, ...] | None = None,
+    ) -> list[Hit]:
         if not vector.indices:
             return []
         sparse = qe.SparseVector(vector.indices, vector.values)
-        return self._query(name, qe.Query.Nearest(sparse, using=SPARSE), where, limit)
+        return self._query(name, qe.Query.Nearest(sparse, using=SPARSE), where, limit, fields)
 
     def scroll(
         self, name: str, where: Where, limit: int, newest_first: str | None = None
@@ -331,9 +363,13 @@ class EdgeStore:
         return sum(f.stat().st_blocks * 512 for f in self.root.rglob("*") if f.is_file())
 
     def indexed(self, name: str) -> tuple[int, int]:
-        """(points, vectors in the HNSW index) of a collection."""
-        info = self._shard(name).info()
-        return int(info.points_count), int(info.indexed_vectors_count or 0)
+        """(points, dense vectors in the HNSW index) of a collection. The engine's count also
+        holds every sparse vector (an inverted index is always built), so those are taken off."""
+        shard = self._shard(name)
+        info = shard.info()
+        has_sparse = qe.Filter(must=[qe.HasVectorCondition(SPARSE)])
+        sparse = int(shard.count(qe.CountRequest(filter=has_sparse, exact=True)))
+        return int(info.points_count), max(int(info.indexed_vectors_count or 0) - sparse, 0)
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Run the engine's optimizers (segment merging, HNSW building) until nothing is left."""

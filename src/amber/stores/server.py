@@ -209,7 +209,15 @@ class ServerStore:
         )
         return [_hit(r) for r in records]
 
-    def _query(self, name: str, query: Any, using: str, where: Where, limit: int) -> list[Hit]:
+    def _query(
+        self,
+        name: str,
+        query: Any,
+        using: str,
+        where: Where,
+        limit: int,
+        fields: tuple[str, ...] | None,
+    ) -> list[Hit]:
         response = self._call(
             self._client.query_points,
             name,
@@ -217,18 +225,32 @@ class ServerStore:
             using=using,
             query_filter=_condition(where),
             limit=limit,
-            with_payload=True,
+            with_payload=True if fields is None else list(fields),
         )
         return [_hit(p, p.score) for p in response.points]
 
-    def search_dense(self, name: str, vector: list[float], where: Where, limit: int) -> list[Hit]:
-        return self._query(name, list(vector), DENSE, where, limit)
+    def search_dense(
+        self,
+        name: str,
+        vector: list[float],
+        where: Where,
+        limit: int,
+        fields: tuple[str, ...] | None = None,
+    ) -> list[Hit]:
+        return self._query(name, list(vector), DENSE, where, limit, fields)
 
-    def search_sparse(self, name: str, vector: Sparse, where: Where, limit: int) -> list[Hit]:
+    def search_sparse(
+        self,
+        name: str,
+        vector: Sparse,
+        where: Where,
+        limit: int,
+        fields: tuple[str, ...] | None = None,
+    ) -> list[Hit]:
         if not vector.indices:
             return []
         query = models.SparseVector(indices=list(vector.indices), values=list(vector.values))
-        return self._query(name, query, SPARSE, where, limit)
+        return self._query(name, query, SPARSE, where, limit, fields)
 
     def scroll(
         self, name: str, where: Where, limit: int, newest_first: str | None = None

@@ -18,11 +18,11 @@ from amber.inputs import (
     RetrieveIn,
     StoreIn,
 )
-from amber.layout import Filters as Where
 from amber.models import MemoryType
 from amber.redact import redact
 from amber.services import catalog
 from amber.services.explain import why_not
+from amber.services.layout import Filters as Where
 from amber.services.memory import MemoryService
 from amber.services.recall import chunk, recall
 from amber.services.router import FEEDBACK_TAG

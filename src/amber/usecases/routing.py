@@ -11,10 +11,10 @@ from pydantic import ValidationInfo, field_validator
 from amber import checks
 from amber.compose import Runtime
 from amber.inputs import Empty, FeedbackIn, Input, Project, Query, RouteIn
-from amber.layout import Filters
 from amber.models import MemoryType
 from amber.redact import redact
 from amber.services import context as skill_context
+from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 from amber.services.recall import recall
 from amber.services.router import (
