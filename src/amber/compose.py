@@ -8,6 +8,7 @@ hands it to every call for the same store, each call with its own settings.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,9 +60,11 @@ def prepare_home(home: Path) -> None:
     try:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(home, 0o700)
-        probe = home / ".writable"
-        probe.touch(mode=0o600)
-        probe.unlink()
+        # A probe of its own: concurrent callers (the daemon's request threads, other
+        # processes) sharing one name would delete each other's.
+        fd, probe = tempfile.mkstemp(prefix=".writable-", dir=home)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise BackendUnavailable(
             f"the data folder {home} cannot be used: {exc.strerror or exc}",
