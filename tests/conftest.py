@@ -99,7 +99,7 @@ def running_daemon(
 
     def answering() -> bool:
         path = client.address(env)
-        return path is not None and client._ping(path) is not None
+        return path is not None and client.ping(path) is not None
 
     try:
         started = wait_for(lambda: answering() or proc.poll() is not None, 90)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeOllama
 
-from amber.compose import FreshRuntimes, Runtime, choose_embedder
+from amber.compose import FreshRuntimes, Runtime
+from amber.embedders.choice import choose_embedder
 from amber.models import Memory
 from amber.services import reindex as moving
 from amber.services import transfer

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from amber import SCHEMA_VERSION
 from amber.embedders.base import Embedder, EmbedderIdentity
-from amber.embedders.breaker import Breaker
+from amber.embedders.choice import choose_embedder, guarded, load_pinned
 from amber.embedders.preload import builtin_model, wants_builtin
 from amber.errors import (
     BackendUnavailable,
@@ -70,64 +70,6 @@ def prepare_home(home: Path) -> None:
             f"the data folder {home} cannot be used: {exc.strerror or exc}",
             hint="set AMBER_HOME to a folder you can write (default ~/.local/share/amber)",
         ) from exc
-
-
-def _ollama(settings: Settings, model: str | None = None, dim: int | None = None) -> Embedder:
-    from amber.embedders.ollama import OllamaEmbedder
-
-    return OllamaEmbedder(
-        settings.ollama_host,
-        model or settings.ollama_model,
-        timeout=settings.ollama_timeout,
-        keep_alive=settings.ollama_keep_alive,
-        dim=dim,
-    )
-
-
-def choose_embedder(settings: Settings, name: str | None = None) -> Embedder:
-    """A new store's embedder: ollama when asked for, or when `auto` finds it serving the model
-    and answering an embedding in time (its dimension is learned then)."""
-    name = name or settings.embedder
-    if name == "builtin":
-        return builtin_model(settings.cache_dir)
-    if name == "ollama":
-        return _ollama(settings)
-    from amber.embedders.ollama import ollama_available
-
-    ok, _reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)
-    if not ok:
-        return builtin_model(settings.cache_dir)
-    candidate = _ollama(settings)
-    try:
-        candidate.identity  # noqa: B018 - one short embedding: does it answer in time?
-    except BackendUnavailable:
-        return builtin_model(settings.cache_dir)
-    return candidate
-
-
-_pinned: dict[tuple[Any, ...], Embedder] = {}
-_pinned_lock = threading.Lock()
-
-
-def load_pinned(identity: EmbedderIdentity, settings: Settings) -> Embedder:
-    """The pinned embedder behind its breaker, one per process for the same server and
-    settings: the store's calls and the skill router share it, so a server that times out
-    costs one timeout, not one per part of a call."""
-    if identity.provider == "builtin":
-        return builtin_model(settings.cache_dir)
-    key = (
-        identity,
-        settings.ollama_host,
-        settings.ollama_timeout,
-        settings.ollama_keep_alive,
-        settings.embed_backoff,
-    )
-    with _pinned_lock:
-        found = _pinned.get(key)
-        if found is None:
-            inner = _ollama(settings, identity.model, identity.dim)
-            found = _pinned[key] = Breaker(inner, settings.embed_backoff)
-        return found
 
 
 def retrieval_config(s: Settings) -> RetrievalConfig:
@@ -235,11 +177,6 @@ def _warm_before_lock(settings: Settings) -> None:
         builtin_model(settings.cache_dir)
 
 
-def _guarded(embedder: Embedder, settings: Settings) -> Embedder:
-    """Every embedder the runtime uses rests after a failure; a pinned one already does."""
-    return embedder if isinstance(embedder, Breaker) else Breaker(embedder, settings.embed_backoff)
-
-
 def open_runtime(
     settings: Settings, need_embedder: bool = True, holder: str = "process"
 ) -> Runtime:
@@ -259,8 +196,8 @@ def open_runtime(
                 "created_at": datetime.now(timezone.utc).isoformat(),
             }
             store.write_meta(meta)
-            guarded = _guarded(embedder, settings)
-            return Runtime(settings, store, embedder.identity, guarded, None, meta)
+            resting = guarded(embedder, settings)
+            return Runtime(settings, store, embedder.identity, resting, None, meta)
         try:
             identity = EmbedderIdentity(**pinned)
         except TypeError as exc:
@@ -278,7 +215,7 @@ def open_runtime(
         if not need_embedder:
             return Runtime(settings, store, identity, None, None, meta)
         try:
-            embedder = _guarded(load_pinned(identity, settings), settings)
+            embedder = guarded(load_pinned(identity, settings), settings)
         except BackendUnavailable as exc:
             return Runtime(settings, store, identity, None, exc.message, meta)
         return Runtime(settings, store, identity, embedder, None, meta)
@@ -304,11 +241,11 @@ def unlocked_embedder(settings: Settings) -> tuple[Embedder | None, str]:
     try:
         if pinned:
             identity = EmbedderIdentity(**pinned)
-            return _guarded(load_pinned(identity, settings), settings), identity.slug()
+            return guarded(load_pinned(identity, settings), settings), identity.slug()
         embedder = choose_embedder(settings)
     except (BackendUnavailable, TypeError):
         return None, "lexical"
-    return _guarded(embedder, settings), embedder.identity.slug()
+    return guarded(embedder, settings), embedder.identity.slug()
 
 
 class FreshRuntimes:

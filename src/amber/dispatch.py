@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from amber.compose import FreshRuntimes
-from amber.daemon import client
+from amber.daemon import client, starter
 from amber.errors import BackendUnavailable, Reported
 from amber.settings import Settings
 from amber.usecases import Context, call
@@ -26,7 +26,7 @@ class Gateway:
         if self.settings.daemon == "off":
             return None
         try:
-            return client.ensure(self.env, sys.executable, f"{self.settings.daemon_idle:g}")
+            return starter.ensure(self.env, sys.executable, f"{self.settings.daemon_idle:g}")
         except client.DaemonError as exc:
             raise BackendUnavailable(exc.message, hint=exc.hint) from None
 

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from amber.daemon import client, protocol
+from amber.daemon import client, protocol, starter
 
 
 def _forwarded(argv: list[str]) -> int | None:
@@ -21,7 +21,7 @@ def _forwarded(argv: list[str]) -> int | None:
     start = argv[0] in client.STORE_COMMANDS and not {"-h", "--help"} & set(argv)
     idle = env.get("AMBER_DAEMON_IDLE", "900")
     try:
-        return client.forward(argv, env, start, sys.executable, idle)
+        return starter.forward(argv, env, start, sys.executable, idle)
     except client.DaemonError as exc:
         error = {"error": "backend_unavailable", "message": exc.message, "hint": exc.hint}
         sys.stderr.write(json.dumps(error) + "\n")

@@ -1,9 +1,9 @@
 """The daemon client, standard library only: a call answered by the store's daemon never
 imports amber's heavy modules, so the shims can use it under any python3.
 
-`forward_argv` hands a CLI call to the daemon and prints its answer; `call` runs one operation
-there and returns its document; `ensure` starts the store's daemon when none serves it and
-waits for it (bounded), so a caller never races it for the store.
+`run_argv` hands a CLI call to the daemon and prints its answer; `call` runs one operation
+there and returns its document; `forward_call` is the shims' way in. Starting a daemon is
+`amber.daemon.starter`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ STORE_COMMANDS = frozenset(
     }
 )
 STDIN_FLAGS = frozenset({"--content", "-c", "--response", "-r"})
-START_SECONDS = 60.0  # how long a caller waits for the daemon it started
 
 
 class DaemonError(Exception):
@@ -155,7 +154,7 @@ def address(env: Mapping[str, str]) -> str | None:
     return record["socket"]
 
 
-def _ping(path: str) -> dict | None:
+def ping(path: str) -> dict | None:
     try:
         return exchange(path, {"kind": "ping", "env": {}}, 5.0)
     except (Unreachable, DaemonError):
@@ -167,7 +166,7 @@ def live_socket(env: Mapping[str, str]) -> str | None:
     path = address(env)
     if path is None:
         return None
-    answer = _ping(path)
+    answer = ping(path)
     return path if answer is not None and answer.get("version") == code_version() else None
 
 
@@ -179,7 +178,7 @@ def stop(path: str, seconds: float = 30.0) -> bool:
     except (Unreachable, DaemonError):
         return False
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and _ping(path) is not None:
+    while time.monotonic() < deadline and ping(path) is not None:
         time.sleep(0.02)
     return True
 
@@ -190,14 +189,14 @@ def reads_stdin(argv: list[str]) -> bool:
     return flagged or argv[:1] == ["hook"] or (argv[:1] == ["import"] and "-" in argv[1:])
 
 
-def _stdin_for(argv: list[str]) -> bytes | None:
+def stdin_for(argv: list[str]) -> bytes | None:
     """The caller's stdin, when the command reads it."""
     if not reads_stdin(argv) or argv[:1] == ["import"]:
         return None
     return sys.stdin.buffer.read(protocol.MAX_REQUEST // 2)
 
 
-def _spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
+def spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
     """`import -` reads a file twice: its stdin is copied to a private file the daemon reads."""
     if argv[:1] != ["import"] or "-" not in argv[1:]:
         return argv, None
@@ -244,41 +243,9 @@ def argv_request(argv: list[str], env: Mapping[str, str], stdin: bytes | None) -
     )
 
 
-def _remove(path: str) -> None:
+def remove_spool(path: str) -> None:
     if os.path.exists(path):
         os.unlink(path)
-
-
-def forward(
-    argv: list[str], env: Mapping[str, str], start: bool, python: str, idle: str
-) -> int | None:
-    """The exit code of the call answered by the store's daemon (started first when `start`
-    and none runs), or None when no daemon can answer it (the caller runs it itself)."""
-    if not forwardable(env):
-        return None
-    path = address(env)
-    home = data_home(env)
-    argv, spool = _spool_import(argv, home)
-    try:
-        stdin = _stdin_for(argv)  # read once, sent with every attempt
-        for _attempt in range(3):
-            if path is not None:
-                try:
-                    return run_argv(path, argv_request(argv, env, stdin))
-                except Unreachable:
-                    pass  # gone, or stopping because it runs other code: start a fresh one
-            if not start:
-                return None
-            path = ensure(env, python, idle)
-            if path is None:
-                return None
-        raise DaemonError(
-            "the store's daemon kept refusing this call",
-            "stop it (amber serve --stop) and run the call again",
-        )
-    finally:
-        if spool is not None:
-            _remove(spool)
 
 
 def call(
@@ -294,88 +261,6 @@ def call(
         "env": request_env(env),
     }
     return exchange(path, message, None)
-
-
-def ensure(env: Mapping[str, str], python: str, idle: str) -> str | None:
-    """The store's daemon, started if none serves it; None when it could not start (it has
-    exited: the call may run in this process without racing it)."""
-    path = live_socket(env)
-    if path is not None:
-        return path
-    record = protocol.read_address(data_home(env))
-    other = record is not None and record.get("store_key") != protocol.store_key(env)
-    if other and _ping(record["socket"]) is not None:  # type: ignore[index]
-        return None  # the folder's daemon serves its other backend: run this call here
-    stale = address(env)
-    if stale is not None and _ping(stale) is not None:
-        stop(stale)  # a daemon of other code: it must give the store up before ours starts
-    home = data_home(env)
-    try:
-        os.makedirs(home, mode=0o700, exist_ok=True)
-        fd = os.open(os.path.join(home, "daemon.start"), os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise DaemonError(
-            f"the data folder {home} cannot be used: {exc.strerror or exc}",
-            "set AMBER_HOME to a folder you can write (default ~/.local/share/amber)",
-        ) from exc
-    try:
-        _lock(fd, home)
-        path = live_socket(env)  # another caller may have started it while we waited
-        if path is not None:
-            return path
-        import subprocess  # only when a daemon is started: it costs every call otherwise
-
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        log = os.open(os.path.join(home, protocol.LOG_FILE), flags, 0o600)
-        try:
-            process = subprocess.Popen(
-                [python, "-m", "amber", "serve", "--idle-timeout", idle],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-                env={**env, "AMBER_HOME": home},
-            )
-        finally:
-            os.close(log)
-        return _wait(env, process)
-    finally:
-        os.close(fd)
-
-
-def _lock(fd: int, home: str) -> None:
-    import fcntl
-
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise DaemonError(
-                    f"another caller has been starting the daemon of {home} for "
-                    f"{START_SECONDS:g} s",
-                    "see $AMBER_HOME/daemon.log, or run with AMBER_DAEMON=off",
-                ) from None
-            time.sleep(0.02)
-
-
-def _wait(env: Mapping[str, str], process: object) -> str | None:
-    deadline = time.monotonic() + START_SECONDS
-    delay = 0.01
-    while time.monotonic() < deadline:
-        path = live_socket(env)
-        if path is not None:
-            return path
-        if process.poll() is not None:  # type: ignore[attr-defined] - a subprocess.Popen
-            return None
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.1)
-    raise DaemonError(
-        f"the daemon did not answer within {START_SECONDS:g} s of starting",
-        "see $AMBER_HOME/daemon.log; the store may be busy or the machine loaded",
-    )
 
 
 def forward_call(argv: list[str]) -> int | None:

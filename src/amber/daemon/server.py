@@ -123,7 +123,7 @@ class Daemon:
             }, "ping"
         if isinstance(message, dict) and message.get("version") not in (None, self.version):
             # The code on disk changed (or the caller is confused): refuse, and let a caller
-            # that runs the code on disk ask this daemon to stop (amber.daemon.client.ensure).
+            # that runs the code on disk ask this daemon to stop (amber.daemon.starter.ensure).
             return {"refused": "the daemon runs other code", "code": 3}, "refused"
         try:
             checked = protocol.check_request(message, str(self.home))

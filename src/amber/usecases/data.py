@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import Literal
 
 from amber import SCHEMA_VERSION, __version__
-from amber.compose import Runtime, choose_embedder
+from amber.compose import Runtime
 from amber.embedders.base import Embedder, EmbedderIdentity
+from amber.embedders.choice import choose_embedder
 from amber.errors import BackendUnavailable, InvalidInput
 from amber.inputs import Empty, Input, Project
 from amber.services import catalog, transfer
