@@ -333,3 +333,51 @@ def test_a_bulk_ingest_into_an_empty_store_measures_the_densities_a_search_would
             assert abs(hit.payload[density.FIELD] - searched) < 1e-4, hit.payload["content"]
     finally:
         store.close()
+
+
+def _densities_match_searches(memory, store) -> int:
+    """How many first points carry a density, each asserted equal to what a search measures."""
+    from amber.services import density
+
+    firsts = store.scroll(memory.collection, Where(equals={"chunk": 0}), 1000)
+    checked = 0
+    for hit in firsts:
+        vector = memory.embed_texts([hit.payload["content"]])[0]
+        searched = density.measure(store, memory.collection, vector, exclude=hit.id)
+        assert abs(hit.payload[density.FIELD] - searched) < 1e-4, hit.payload["content"]
+        checked += 1
+    return checked
+
+
+def test_an_import_and_a_reindex_measure_densities_as_a_store_would(tmp_path) -> None:
+    """Imported or re-embedded memories are scored with the density correction like stored
+    ones: without it they would take the candidates' mean, neither lifted nor buried."""
+    from amber.compose import scratch_memory
+    from amber.embedders.builtin import IDENTITY
+    from amber.services import reindex, transfer
+    from amber.settings import load_settings
+
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    topics = ["deploy", "billing", "search", "login", "cache", "queue"]
+    texts = [f"Note {i} about the {topics[i % 6]} service, item {i}." for i in range(60)]
+    source, source_store = scratch_memory(settings, tmp_path / "source")
+    try:
+        source.ingest([(t, {}) for t in texts])
+        dump = tmp_path / "dump.jsonl"
+        dump.write_text("\n".join(transfer.export_lines(source, IDENTITY)) + "\n")
+    finally:
+        source_store.close()
+    memory, store = scratch_memory(settings, tmp_path / "imported")
+    try:
+        plan = transfer.check_import(dump, settings.max_content_bytes)
+        assert transfer.import_file(memory, plan)["imported"] == len(texts)
+        assert _densities_match_searches(memory, store) == len(texts)
+        target, target_store = scratch_memory(settings, tmp_path / "reindexed")
+        try:
+            ids = transfer.memory_ids(memory, Where())
+            assert reindex._copy(memory, target, memory.embedder, ids, 16, None) == len(texts)
+            assert _densities_match_searches(target, target_store) == len(texts)
+        finally:
+            target_store.close()
+    finally:
+        store.close()

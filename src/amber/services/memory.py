@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -221,12 +221,14 @@ class MemoryService:
             written += len(group)
             if progress:
                 progress(len(group))
-        self._record_densities(embedded, alone)
+        self.record_densities(embedded, alone)
         return written
 
-    def _record_densities(self, embedded: dict[str, np.ndarray], alone: bool) -> None:
-        """Each memory's density; for memories written into an empty collection, computed
-        from their own vectors together, else one search each against the collection."""
+    def record_densities(self, embedded: Mapping[str, Any], alone: bool) -> None:
+        """Each written memory's density, given its chunks' vectors: for memories written into
+        an empty collection computed from their own vectors together, else one search each
+        against the collection (bulk ingest, import and reindex all end with this)."""
+        embedded = {k: np.asarray(v, dtype=np.float32) for k, v in embedded.items()}
         if alone:
             crowds = density.measure_together(list(embedded.values()))
         else:

@@ -31,6 +31,7 @@ def _copy(
 ) -> int:
     """Every memory re-embedded by `embedder` into `target`; any embedder failure propagates."""
     copied = 0
+    embedded: dict[str, list[list[float]]] = {}
     for start in range(0, len(ids), batch):
         items = list(iter_memories(source, ids[start : start + batch]))
         chunk_lists = [textops.chunk_words(m.content, *target.window()) for m in items]
@@ -41,9 +42,11 @@ def _copy(
             own = vectors[offset : offset + len(chunks)]
             offset += len(chunks)
             target.write(item.model_copy(update={"embedding": "done"}), chunks, own)
+            embedded[item.id] = own
         copied += len(items)
         if advance:
             advance(len(items))
+    target.record_densities(embedded, alone=True)  # the new collection holds these alone
     return copied
 
 

@@ -283,6 +283,8 @@ def import_file(
     totals = {"imported": 0, "skipped": 0, "pending_embedding": 0, "redactions": 0}
     group: list[Memory] = []
     written: list[str] = []
+    embedded: dict[str, list[list[float]]] = {}  # for the densities, measured once all are in
+    alone = memory.store.count(memory.collection, Where()) == 0
 
     def flush() -> None:
         existing = {h.id for h in memory.store.get(memory.collection, [m.id for m in group])}
@@ -305,6 +307,8 @@ def import_file(
             with memory.write_lock:
                 written.append(item.id)
                 memory.write(item, chunks, own)
+            if own is not None:
+                embedded[item.id] = own
             totals["pending_embedding"] += own is None
         totals["imported"] += len(fresh)
         totals["skipped"] += len(group) - len(fresh)
@@ -319,6 +323,7 @@ def import_file(
                 flush()
         if group:
             flush()
+        memory.record_densities(embedded, alone)
     except BaseException:
         forget_written(memory, written)
         raise
