@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "amber.skill_dirs",
             "amber.sections",
             "amber.hosts",
+            "amber.host_toml",
         ),
     ),
 ]

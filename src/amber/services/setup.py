@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from amber import host_toml
 from amber import hosts as hostdata
 from amber.errors import InvalidInput, NotFound
 from amber.services.init_files import (
@@ -60,7 +61,7 @@ def _plan_files(plan: Plan, wanted: dict, old: dict, force: bool) -> dict:
 
 def _merge(fmt: str, text: str, entries: tuple, old: list, rel: str) -> tuple[str, list, list]:
     if fmt == "toml":
-        merged_text, records = hostdata.toml_merge(text, entries, old, rel)
+        merged_text, records = host_toml.toml_merge(text, entries, old, rel)
         return merged_text, records, []
     doc = hostdata.parse_json(text, rel)
     merged, records, created = hostdata.json_merge(doc, entries, old, rel)
@@ -225,7 +226,7 @@ def _undo(plan: Plan, rel: str, kind: str, record: dict, config: dict | None) ->
         return
     text = decode(current, rel)
     if config["format"] == "toml":
-        new_text, left = hostdata.toml_unmerge(text, config["records"], rel)
+        new_text, left = host_toml.toml_unmerge(text, config["records"], rel)
     else:
         doc = hostdata.parse_json(text, rel)
         undone, left = hostdata.json_unmerge(doc, config["records"], config["containers"])
