@@ -335,6 +335,22 @@ def test_a_bulk_ingest_into_an_empty_store_measures_the_densities_a_search_would
         store.close()
 
 
+def _export_of(settings, folder, texts: list[str]):
+    """An `amber export` file of a scratch store holding `texts`."""
+    from amber.compose import scratch_memory
+    from amber.embedders.builtin import IDENTITY
+    from amber.services import transfer
+
+    source, source_store = scratch_memory(settings, folder)
+    try:
+        source.ingest([(t, {}) for t in texts])
+        dump = folder.parent / f"{folder.name}.jsonl"
+        dump.write_text("\n".join(transfer.export_lines(source, IDENTITY)) + "\n")
+    finally:
+        source_store.close()
+    return dump
+
+
 def _densities_match_searches(memory, store) -> int:
     """How many first points carry a density, each asserted equal to what a search measures."""
     from amber.services import density
@@ -353,24 +369,18 @@ def test_an_import_and_a_reindex_measure_densities_as_a_store_would(tmp_path) ->
     """Imported or re-embedded memories are scored with the density correction like stored
     ones: without it they would take the candidates' mean, neither lifted nor buried."""
     from amber.compose import scratch_memory
-    from amber.embedders.builtin import IDENTITY
     from amber.services import reindex, transfer
     from amber.settings import load_settings
 
     settings = load_settings(home=tmp_path / "home", embedder="builtin")
     topics = ["deploy", "billing", "search", "login", "cache", "queue"]
     texts = [f"Note {i} about the {topics[i % 6]} service, item {i}." for i in range(60)]
-    source, source_store = scratch_memory(settings, tmp_path / "source")
-    try:
-        source.ingest([(t, {}) for t in texts])
-        dump = tmp_path / "dump.jsonl"
-        dump.write_text("\n".join(transfer.export_lines(source, IDENTITY)) + "\n")
-    finally:
-        source_store.close()
+    dump = _export_of(settings, tmp_path / "source", texts)
     memory, store = scratch_memory(settings, tmp_path / "imported")
     try:
         plan = transfer.check_import(dump, settings.max_content_bytes)
-        assert transfer.import_file(memory, plan)["imported"] == len(texts)
+        doc = transfer.import_file(memory, plan)
+        assert doc["imported"] == doc["densities"] == len(texts)
         assert _densities_match_searches(memory, store) == len(texts)
         target, target_store = scratch_memory(settings, tmp_path / "reindexed")
         try:
@@ -379,5 +389,36 @@ def test_an_import_and_a_reindex_measure_densities_as_a_store_would(tmp_path) ->
             assert _densities_match_searches(target, target_store) == len(texts)
         finally:
             target_store.close()
+    finally:
+        store.close()
+
+
+def test_an_import_into_a_filled_store_measures_densities_by_search_up_to_a_bound(
+    tmp_path, monkeypatch
+) -> None:
+    from amber.compose import scratch_memory
+    from amber.services import density, transfer
+    from amber.settings import load_settings
+
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    topics = ["deploy", "billing", "search", "login", "cache", "queue"]
+    later = [f"Later note {i} on the {topics[i % 6]} work." for i in range(12)]
+    dump = _export_of(settings, tmp_path / "source", later)
+    memory, store = scratch_memory(settings, tmp_path / "filled")
+    try:
+        memory.ingest([(f"Note {i} about the {topics[i % 6]} service.", {}) for i in range(60)])
+        monkeypatch.setattr(transfer, "DENSITY_SEARCHES", 5)
+        doc = transfer.import_file(memory, transfer.check_import(dump, settings.max_content_bytes))
+        assert doc["imported"] == 12 and doc["densities"] == 5
+        firsts = store.scroll(memory.collection, Where(equals={"chunk": 0}), 1000)
+        measured = [
+            h for h in firsts if "Later" in h.payload["content"] and density.FIELD in h.payload
+        ]
+        assert len(measured) == 5
+        for hit in measured:
+            vector = memory.embed_texts([hit.payload["content"]])[0]
+            searched = density.measure(store, memory.collection, vector, exclude=hit.id)
+            # measured right after the import, against the store as it then was
+            assert abs(hit.payload[density.FIELD] - searched) < 1e-4
     finally:
         store.close()

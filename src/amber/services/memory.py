@@ -224,22 +224,30 @@ class MemoryService:
         self.record_densities(embedded, alone)
         return written
 
-    def record_densities(self, embedded: Mapping[str, Any], alone: bool) -> None:
+    def record_densities(
+        self, embedded: Mapping[str, Any], alone: bool, searches: int | None = None
+    ) -> int:
         """Each written memory's density, given its chunks' vectors: for memories written into
         an empty collection computed from their own vectors together, else one search each
-        against the collection (bulk ingest, import and reindex all end with this)."""
+        against the collection, at most `searches` of them (a search over a large unindexed
+        store takes tens of ms). Bulk ingest, import and reindex all end with this. Returns
+        how many memories got a density; the others are scored neutral, as before."""
         embedded = {k: np.asarray(v, dtype=np.float32) for k, v in embedded.items()}
         if alone:
             crowds = density.measure_together(list(embedded.values()))
         else:
+            chosen = list(embedded.items())[:searches]
             crowds = [
                 density.measure(self.store, self.collection, own[0].tolist(), exclude=mem_id)
-                for mem_id, own in embedded.items()
+                for mem_id, own in chosen
             ]
-        for mem_id, crowd in zip(embedded, crowds, strict=True):
+        measured = 0
+        for mem_id, crowd in zip(embedded, crowds, strict=False):
             if crowd is not None:
+                measured += 1
                 with self.write_lock:
                     self.store.set_payload(self.collection, [mem_id], {density.FIELD: crowd})
+        return measured
 
     def window(self) -> tuple[int, int]:
         words = self.embedder.window_words if self.embedder else 160

@@ -30,6 +30,9 @@ from amber.services.memory import MemoryService
 from amber.stores.base import Where
 
 PAGE = 256  # memories per ordered scroll page and per fetch
+# An import into a store that already holds memories measures densities one search each: at
+# most this many (about a minute at 10k stored memories), the rest are scored neutral.
+DENSITY_SEARCHES = 10_000
 BATCH = 64  # memories per embedding batch
 
 Advance = Callable[[int], None]  # called with how many more memories are done
@@ -323,7 +326,7 @@ def import_file(
                 flush()
         if group:
             flush()
-        memory.record_densities(embedded, alone)
+        totals["densities"] = memory.record_densities(embedded, alone, DENSITY_SEARCHES)
     except BaseException:
         forget_written(memory, written)
         raise
