@@ -55,6 +55,29 @@ def test_contract_lines_under_isolated_system_python(home: Path, tmp_path: Path,
         assert client.stop(client.address(env) or "")
 
 
+@pytest.mark.parametrize("daemon", ["off", "auto"])
+def test_a_projects_own_modules_do_not_shadow_amber_s_dependencies(
+    home: Path, tmp_path: Path, daemon
+) -> None:
+    """An agent's project with modules named like amber's dependencies, on PYTHONPATH and in
+    the folder the calls (and the daemon they start) run from."""
+    project = tmp_path / "shadowing-project"
+    project.mkdir()
+    for name in ("yaml", "typer", "numpy", "pydantic"):
+        (project / f"{name}.py").write_text("raise ImportError('the project shadows me')\n")
+    env = dict(clean_env(home), AMBER_DAEMON=daemon, AMBER_DAEMON_IDLE="20")
+    env["PYTHONPATH"] = str(project)
+    stored = run([str(SYSTEM), str(SHIM), *STORE], env, project)
+    assert stored.returncode == 0, stored.stderr
+    found = run([str(SYSTEM), str(SHIM), "auto", "--query", "what was decided"], env, project)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["context_chunks"][0]["id"] == json.loads(stored.stdout)["id"]
+    if daemon == "auto":
+        from amber.daemon import client
+
+        assert client.stop(client.address(env) or "")
+
+
 def test_a_shim_with_no_amber_anywhere_says_how_to_install(home: Path, tmp_path: Path) -> None:
     alone = tmp_path / "stray" / "execution"
     alone.mkdir(parents=True)

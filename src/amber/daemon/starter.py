@@ -95,8 +95,12 @@ def ensure(env: Mapping[str, str], python: str, idle: str) -> str | None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         log = os.open(os.path.join(home, protocol.LOG_FILE), flags, 0o600)
         try:
+            # -E and the data folder as its working folder: neither the caller's PYTHONPATH
+            # nor a project's own modules (python -m puts the working folder on sys.path) may
+            # shadow amber's dependencies in the process every agent shares
             process = subprocess.Popen(
-                [python, "-m", "amber", "serve", "--idle-timeout", idle],
+                [python, "-E", "-m", "amber", "serve", "--idle-timeout", idle],
+                cwd=home,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

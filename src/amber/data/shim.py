@@ -105,7 +105,9 @@ def main():
         return
     os.environ[HOP] = "1"
     try:
-        os.execv(python, [python, os.path.abspath(__file__)] + argv)
+        # -E: the caller's PYTHONPATH (a project's own modules: a yaml.py, a numpy folder)
+        # must not shadow amber's dependencies
+        os.execv(python, [python, "-E", os.path.abspath(__file__)] + argv)
     except OSError as exc:
         _fail(
             3,

@@ -69,7 +69,7 @@ class BackgroundIndexer:
             generation = int(time.time() * 1000)
             folder = store.begin_copy(collection, generation)
         build = subprocess.run(
-            [sys.executable, "-m", "amber.stores.rebuild", str(folder)],
+            [sys.executable, "-E", "-m", "amber.stores.rebuild", str(folder)],
             capture_output=True,
             text=True,
             check=False,
