@@ -65,6 +65,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("unknown query type", ["auto", "--query", "ok", "--type", "nope"], "allowed: decision"),
     ("bad date", ["auto", "--query", "ok", "--since", "last blue moon"], "not a date"),
     ("unknown mode", ["retrieve", "--query", "ok", "--mode", "psychic"], "allowed: hybrid"),
+    ("why-not a non-id", ["retrieve", "--query", "ok", "--why-not", "nonexistent-id"],
+     "not a memory id"),
     ("empty cache query", ["cache-store", "--query", "", "--response", "r"], "empty"),
     ("empty response", ["cache-store", "--query", "q", "--response", ""], "empty"),
     ("not an id", ["get", "not-an-id"], "not a memory id"),

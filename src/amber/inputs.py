@@ -7,6 +7,7 @@ that names the field. The models' JSON schemas are what MCP clients are shown.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -72,6 +73,24 @@ def _name(what: str) -> BeforeValidator:
         if not isinstance(value, str):
             raise ValueError(f"{what} must be text")
         return checks.name(value, what)
+
+    return BeforeValidator(check)
+
+
+def _memory_id(what: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"{what} must be text")
+        text = checks.name(value, what)
+        try:
+            uuid.UUID(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a memory id: ids are whole UUIDs, as `amber list` shows them"
+            ) from None
+        return text
 
     return BeforeValidator(check)
 
@@ -158,7 +177,7 @@ class RetrieveIn(Filters):
     threshold: Floor = Field(None, description="Dense similarity floor for a match.")
     vector_weight: Weight = None
     text_weight: Weight = None
-    why_not: Annotated[str | None, _name("why_not")] = None
+    why_not: Annotated[str | None, _memory_id("why_not")] = None
 
 
 class StoreIn(Input):
@@ -271,4 +290,6 @@ def _describe(exc: ValidationError) -> str:
 def _hint(exc: ValidationError) -> str:
     if any(e["type"] == "extra_forbidden" for e in exc.errors()):
         return "remove the arguments this operation does not take; see its schema or --help"
-    return "fix the value named above"
+    fields = dict.fromkeys(".".join(str(p) for p in e["loc"]) or "input" for e in exc.errors())
+    named = ", ".join(list(fields)[:5])
+    return f"fix {named}: the command's --help (or the MCP tool's schema) says what it takes"
