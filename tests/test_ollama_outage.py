@@ -98,13 +98,6 @@ def test_other_embedder_on_pinned_store_is_refused(ollama_cli, monkeypatch) -> N
     assert "pinned to ollama" in res.error["message"] and "reindex" in res.error["hint"]
 
 
-def test_new_store_with_ollama_down_exits_3(ollama_cli, fake) -> None:
-    fake.mode = "fail"
-    res = ollama_cli("store", "--content", "cannot pin an embedder that does not answer")
-    assert res.code == 3
-    assert res.error["error"] == "backend_unavailable"
-
-
 @pytest.mark.parametrize("outage", ["hang", "missing-model"])
 def test_slow_or_missing_model_degrades_with_the_reason(ollama_cli, fake, outage: str) -> None:
     assert ollama_cli("store", "--content", "Queue consumers ack after the write commits").code == 0
@@ -125,3 +118,34 @@ def test_slow_or_missing_model_degrades_with_the_reason(ollama_cli, fake, outage
     )
     stored = ollama_cli("store", "--content", "Consumers retry three times before parking")
     assert stored.code == 0 and stored.doc["pending_embedding"] is True
+
+
+def test_a_new_store_told_to_use_ollama_keeps_memories_while_it_is_down(ollama_cli, fake) -> None:
+    """nomic-embed-text's size is known, so the first store is pinned without the server: the
+    memory is kept for BM25, marked pending, and embedded once Ollama answers."""
+    fake.mode = "fail"
+    stored = ollama_cli("store", "--content", "Invoices are sent on the first of the month")
+    assert stored.code == 0, stored.stderr
+    assert stored.doc["pending_embedding"] is True
+    assert [d["signal"] for d in stored.doc["degraded"]] == ["dense"]
+    health = ollama_cli("health").doc  # exit 3 while embeddings are down, the store readable
+    assert health["status"] == "degraded" and health["embedder"]["dim"] == 768
+    assert health["counts"]["pending_embedding"] == 1
+    found = ollama_cli("auto", "--query", "when are invoices sent")
+    assert found.code == 0 and found.doc["search_type"] == "bm25"
+    fake.mode = "ok"
+    later = ollama_cli("auto", "--query", "when are invoices sent")
+    assert later.code == 0 and later.doc["filled_pending"] == 1
+    assert ollama_cli("health").doc["counts"]["pending_embedding"] == 0
+
+
+def test_a_new_store_of_a_model_of_unknown_size_needs_the_server(
+    ollama_cli, fake, home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AMBER_OLLAMA_MODEL", "mxbai-embed-large")
+    fake.mode = "fail"
+    res = ollama_cli("store", "--content", "cannot pin an embedder whose size is unknown")
+    assert res.code == 3
+    assert res.error["error"] == "backend_unavailable"
+    collections = home / "edge" / "collections"
+    assert not collections.exists() or not any(collections.glob("memories-*")), "no store made"

@@ -30,8 +30,10 @@ def choose_embedder(settings: Settings, name: str | None = None) -> Embedder:
     name = name or settings.embedder
     if name == "builtin":
         return builtin_model(settings.cache_dir)
-    if name == "ollama":
-        return _ollama(settings)
+    if name == "ollama":  # asked for: a known model's dimension needs no server
+        from amber.embedders.ollama import known_dim
+
+        return _ollama(settings, dim=known_dim(settings.ollama_model))
     from amber.embedders.ollama import ollama_available
 
     ok, _reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)

@@ -26,6 +26,17 @@ NOMIC_WINDOW_WORDS = 800
 OTHER_WINDOW_WORDS = 200
 
 
+# Dimensions of models whose size does not depend on how they were pulled: a store told to use
+# one of them (AMBER_EMBEDDER=ollama) is pinned without asking the server, so a server that is
+# down on the first call leaves memories pending (BM25 only) instead of refusing them.
+KNOWN_DIMS = {NOMIC: 768}
+
+
+def known_dim(model: str) -> int | None:
+    name, _, tag = full_name(model).rpartition(":")
+    return KNOWN_DIMS.get(name) if tag in ("latest", "v1.5") else None
+
+
 def _short_name(model: str) -> str:
     name, _, tag = full_name(model).rpartition(":")
     return name if tag == "latest" else f"{name}:{tag}"
