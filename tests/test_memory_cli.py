@@ -264,3 +264,13 @@ def test_optimize_reports_every_collection(cli) -> None:
     assert memories["points"] == 5 and memories["segments"] >= 1
     assert "optimizing" in res.stderr
     assert cli("auto", "--query", "merge segments and index vectors").code == 0
+
+
+def test_health_names_each_collection_once_present_or_missing(cli) -> None:
+    store(cli, "health checks count collections once")
+    before = cli("health").doc
+    assert not set(before["collections"]) & set(before["missing_collections"])
+    assert [n.split("-")[0] for n in before["missing_collections"]] == ["cache"]
+    cli("cache-store", "--query", "how are collections counted", "--response", "once")
+    after = cli("health").doc
+    assert after["missing_collections"] == [] and len(after["collections"]) == 2

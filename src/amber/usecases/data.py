@@ -41,11 +41,11 @@ def health(ctx: Context, _inp: Empty) -> Document:
             "embedder": rt.identity.as_dict(),
             "counts": counts,
             "qdrant": True,
-            "collections": [n for n in (memory.collection, memory.cache.collection)],
-            "missing_collections": [
-                n for n in (memory.collection, memory.cache.collection) if not rt.store.exists(n)
-            ],
         }
+        names = (memory.collection, memory.cache.collection)
+        present = {n: rt.store.exists(n) for n in names}  # the cache's appears at its first entry
+        doc["collections"] = [n for n in names if present[n]]
+        doc["missing_collections"] = [n for n in names if not present[n]]
     reachable, reason = ollama_available(settings.ollama_host, settings.ollama_model, 2.0)
     doc["ollama"] = {
         "host": mask_url(settings.ollama_host),
