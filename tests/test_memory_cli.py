@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,15 @@ def test_health_names_each_collection_once_present_or_missing(cli) -> None:
     cli("cache-store", "--query", "how are collections counted", "--response", "once")
     after = cli("health").doc
     assert after["missing_collections"] == [] and len(after["collections"]) == 2
+
+
+def test_list_and_get_say_when_a_memory_has_expired(cli) -> None:
+    brief = store(cli, "Freeze deploys for one second", "--expire-days", "0.00001")
+    lasting = store(cli, "Deploys go out on Tuesdays")
+    time.sleep(1.2)
+    shown = {m["id"]: m for m in cli("list", "--history").doc["memories"]}
+    assert shown[brief["id"]]["expired"] is True and shown[lasting["id"]]["expired"] is False
+    assert shown[lasting["id"]]["expires_at"] is None
+    got = cli("get", brief["id"]).doc["memory"]
+    assert got["expired"] is True
+    assert datetime.fromisoformat(got["expires_at"]) <= datetime.now(timezone.utc)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Literal
 
@@ -44,8 +46,13 @@ class Memory(BaseModel):
     redactions: int = 0
 
     def public(self) -> dict[str, Any]:
+        """The memory as `list` and `get` show it: times as ISO 8601, and whether it has
+        expired (an expired memory keeps its state; search leaves it out)."""
         data = self.model_dump(mode="json", exclude={"created_ts", "expires_ts"})
-        data["expires_at"] = None if self.expires_ts >= NEVER else self.expires_ts
+        never = self.expires_ts >= NEVER
+        stamp = None if never else datetime.fromtimestamp(self.expires_ts, timezone.utc)
+        data["expires_at"] = None if stamp is None else stamp.isoformat()
+        data["expired"] = not never and self.expires_ts <= time.time()
         return data
 
 
