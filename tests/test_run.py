@@ -61,6 +61,14 @@ def test_without_model_prints_the_route_bundle(run_cli, fake) -> None:
     assert nothing.code == 1 and nothing.doc["skill"]["name"] is None
 
 
+def test_store_without_a_model_is_refused_not_ignored(run_cli, fake) -> None:
+    res = run_cli("run", "--task", TASK, "--store")
+    assert res.code == 2 and "no model was given" in res.error["message"]
+    assert "-m" in res.error["hint"]
+    assert run_cli("list").code == 1  # nothing stored, nothing routed to a model
+    assert fake.bodies("/api/chat") == []
+
+
 def test_model_streams_the_answer_and_caches_it(run_cli, fake) -> None:
     res = run_cli("run", "--task", TASK, "--model", MODEL)
     assert res.code == 0, res.stderr

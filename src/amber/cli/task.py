@@ -16,7 +16,7 @@ from amber.cli import invocation
 from amber.cli.options import Commands, JsonOpt, ProjectOpt, clean, cli_settings
 from amber.cli.render import emit, emit_error, wants_json
 from amber.dispatch import Gateway
-from amber.errors import BackendUnavailable
+from amber.errors import BackendUnavailable, InvalidInput
 from amber.settings import Settings
 from amber.usecases import exit_code
 
@@ -122,8 +122,18 @@ def run_task(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a task: route it to a skill, then answer it with a local model through Ollama."""
+    """Run a task: route it to a skill, then answer it with a local model through Ollama.
+
+    Example: amber run --task "add retries to the payment client" -m llama3.2 --store
+    Without -m it prints the bundle (skill section and memories) for the calling agent.
+    """
     started = time.perf_counter()
+    if store and model is None:
+        raise InvalidInput(
+            "--store keeps the answer of a model, and no model was given",
+            hint="add -m MODEL (e.g. -m llama3.2), or store the decision yourself: "
+            'amber store --content "..." --type decision',
+        )
     settings = cli_settings()
     door = gateway()
     asked_for = {"task": task, "project": project, "top_k": top_k, "budget_tokens": budget_tokens}
