@@ -287,3 +287,11 @@ def test_list_and_get_say_when_a_memory_has_expired(cli) -> None:
     got = cli("get", brief["id"]).doc["memory"]
     assert got["expired"] is True
     assert datetime.fromisoformat(got["expires_at"]) <= datetime.now(timezone.utc)
+
+
+def test_every_error_says_what_to_do_next(cli, tmp_path: Path) -> None:
+    folder = cli("store", "--content-file", str(tmp_path))
+    assert folder.code == 2 and "Is a directory" in folder.error["message"]
+    assert "--content-file" in folder.error["hint"]
+    unknown = cli("get", "3f2b0000-0000-0000-0000-000000000000")
+    assert unknown.code == 1 and unknown.error["hint"]

@@ -92,7 +92,10 @@ def read_content(content: str | None, content_file: Path | None, what: str = "co
             with path.open("rb") as handle:
                 raw = handle.read(limit + 1)
         except OSError as exc:
-            raise InvalidInput(f"cannot read {content_file}: {exc.strerror}") from exc
+            raise InvalidInput(
+                f"cannot read {content_file}: {exc.strerror}",
+                hint=f"pass the path of a readable file as --{what}-file",
+            ) from exc
         return decode(raw, str(content_file), limit)
     if content is None:
         raise InvalidInput(
