@@ -209,6 +209,15 @@ def test_one_host_without_hooks(amber_cli, project):
     assert not (project / ".claude/settings.json").exists()
 
 
+def test_a_folder_outside_git_is_told_its_memories_are_shared(amber_cli, project, tmp_path):
+    in_git = amber_cli("init", str(project), "--dry-run", "--json").doc["notes"]
+    assert not any("git repository" in note for note in in_git)
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    notes = amber_cli("init", str(loose), "--dry-run", "--json").doc["notes"]
+    assert any("not in a git repository" in note and "shared" in note for note in notes)
+
+
 def test_refusals_exit_2_and_change_nothing(amber_cli, project, tmp_path):
     assert amber_cli("init", str(tmp_path / "missing")).code == 2
     assert amber_cli("init", str(project), "--host", "vim").code == 2

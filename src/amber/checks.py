@@ -32,8 +32,14 @@ def visible(value: str) -> bool:
     return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc") for c in value)
 
 
-def text(value: str, what: str, limit_bytes: int) -> str:
-    """Free text (content, query, response): something visible, no control bytes, bounded."""
+def text(
+    value: str,
+    what: str,
+    limit_bytes: int,
+    too_long: str = "split it, or raise AMBER_MAX_CONTENT_BYTES",
+) -> str:
+    """Free text (content, query, response): something visible, no control bytes, bounded;
+    `too_long` says what to do with text over the limit."""
     if not visible(value):
         raise ValueError(f"{what} is empty (or only spaces and invisible characters)")
     bad = _control(value)
@@ -43,10 +49,7 @@ def text(value: str, what: str, limit_bytes: int) -> str:
         )
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > limit_bytes:
-        raise ValueError(
-            f"{what} is {size} bytes, over the limit of {limit_bytes}: split it, or raise "
-            "AMBER_MAX_CONTENT_BYTES"
-        )
+        raise ValueError(f"{what} is {size} bytes, over the limit of {limit_bytes}: {too_long}")
     _encodable(value, what)
     return value
 

@@ -113,7 +113,12 @@ def _days(what: str) -> BeforeValidator:
 def _query(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be text")
-    return checks.text(value, "the query", checks.MAX_QUERY_CHARS * 4)
+    return checks.text(
+        value,
+        "the query",
+        checks.MAX_QUERY_CHARS * 4,
+        "summarise the task in a few sentences (a query is matched by meaning, not read whole)",
+    )
 
 
 Tags = Annotated[

@@ -25,7 +25,8 @@ def get_memory(memory: MemoryService, mem_id: str) -> dict[str, Any]:
         uuid.UUID(mem_id)
     except ValueError as exc:
         raise InvalidInput(
-            f"{mem_id!r} is not a memory id", hint="ids look like 3f2b…; see `amber list`"
+            f"{mem_id!r} is not a memory id",
+            hint="ids are whole UUIDs (36 characters), as `amber list` shows them",
         ) from exc
     found = memory.store.get(memory.collection, [mem_id])
     if not found:

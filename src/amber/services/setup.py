@@ -13,6 +13,7 @@ from typing import Any
 from amber import host_toml
 from amber import hosts as hostdata
 from amber.errors import InvalidInput, NotFound
+from amber.project import find_repository
 from amber.services.init_files import (
     MANIFEST,
     MANIFEST_SCHEMA,
@@ -157,8 +158,18 @@ def init_project(
         + [{"path": d, "kind": "folder", "action": "create"} for d in plan.dirs],
         "server": [*inst.amber, "mcp"],
         "manifest": MANIFEST,
-        "notes": [NOTES[h] for h in hosts if h in NOTES] + problems,
+        "notes": [NOTES[h] for h in hosts if h in NOTES] + _scope_note(plan.root) + problems,
     }
+
+
+def _scope_note(root: Path) -> list[str]:
+    """Outside a git repository memories have no project scope: say so where it is decided."""
+    if find_repository(root) is not None:
+        return []
+    return [
+        f"{root} is not in a git repository, so memories stored from it go to the shared "
+        "scope that every project reads; run `git init` there, or pass --project NAME"
+    ]
 
 
 def apply(plan: Plan) -> None:
