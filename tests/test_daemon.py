@@ -234,3 +234,29 @@ def test_compact_frames_round_trip_and_refuse_garbage(daemon, tmp_path: Path) ->
             code, err = json.loads(answer)["code"], answer
         assert code == 2 and b"invalid_input" in err
     assert call(env, tmp_path, "health").returncode == 0
+
+
+def test_a_daemon_that_closes_without_answering_is_named_as_such(tmp_path: Path) -> None:
+    """What a caller sees when the daemon is killed between reading the call and answering."""
+    import threading
+
+    path = str(tmp_path / "mute.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+
+    def accept_and_hang_up() -> None:
+        conn, _ = server.accept()
+        conn.recv(1 << 16)
+        conn.close()
+
+    worker = threading.Thread(target=accept_and_hang_up)
+    worker.start()
+    try:
+        with pytest.raises(client.DaemonError) as caught:
+            client.run_argv(path, client.argv_request(["auto", "--query", "x"], {}, None))
+        assert "without answering" in caught.value.message
+        assert "run the call again" in caught.value.hint
+    finally:
+        worker.join(timeout=10)
+        server.close()

@@ -104,6 +104,11 @@ def _send(path: str, data: bytes, timeout: float | None) -> bytes:
             ) from exc
     finally:
         conn.close()
+    if not chunks:  # connected, then closed with no answer at all
+        raise DaemonError(
+            "the daemon ended the call without answering: it stopped or was killed meanwhile",
+            "run the call again (a new daemon starts); $AMBER_HOME/daemon.log says why it ended",
+        )
     return b"".join(chunks)
 
 
