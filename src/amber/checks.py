@@ -10,6 +10,7 @@ import math
 import re
 import time
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -71,6 +72,15 @@ def _no_secret(value: str, what: str) -> None:
             f"{what} looks like a credential ({', '.join(found.kinds)}); names, keys and tags "
             "are stored in the clear, so amber refuses secrets there"
         )
+
+
+def is_memory_id(value: str) -> bool:
+    """Whether the text reads as a memory id (a UUID); whether one is stored is the store's."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def name(value: str, what: str) -> str:

@@ -7,7 +7,6 @@ that names the field. The models' JSON schemas are what MCP clients are shown.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -66,30 +65,26 @@ def _one_type(value: Any) -> str:
     return found[0]
 
 
-def _name(what: str) -> BeforeValidator:
-    def check(value: Any) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"{what} must be text")
-        return checks.name(value, what)
+def _named(what: str, value: Any) -> Any:
+    """A one-line name (None passes): the shared start of the name-like validators."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be text")
+    return checks.name(value, what)
 
-    return BeforeValidator(check)
+
+def _name(what: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: _named(what, value))
 
 
 def _memory_id(what: str) -> BeforeValidator:
     def check(value: Any) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"{what} must be text")
-        text = checks.name(value, what)
-        try:
-            uuid.UUID(text)
-        except ValueError:
+        text = _named(what, value)
+        if text is not None and not checks.is_memory_id(text):
             raise ValueError(
                 f"{text!r} is not a memory id: ids are whole UUIDs, as `amber list` shows them"
-            ) from None
+            )
         return text
 
     return BeforeValidator(check)

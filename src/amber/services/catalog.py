@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
+from amber import checks
 from amber import text as textops
 from amber.errors import InvalidInput, NotFound
 from amber.models import Memory
@@ -21,13 +21,11 @@ def list_memories(memory: MemoryService, filters: Filters, limit: int) -> list[M
 
 
 def get_memory(memory: MemoryService, mem_id: str) -> dict[str, Any]:
-    try:
-        uuid.UUID(mem_id)
-    except ValueError as exc:
+    if not checks.is_memory_id(mem_id):
         raise InvalidInput(
             f"{mem_id!r} is not a memory id",
             hint="ids are whole UUIDs (36 characters), as `amber list` shows them",
-        ) from exc
+        )
     found = memory.store.get(memory.collection, [mem_id])
     if not found:
         raise NotFound(f"no memory with id {mem_id}", hint="see `amber list`")
