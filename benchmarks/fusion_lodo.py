@@ -5,8 +5,9 @@
         [--json benchmarks/results-fusion-lodo.json]
 
 For each dev set, the constants of `amber.fusion.AdaptiveParams` are fitted on the other sets
-(grid search; objective: the worst training set's gain over its better single signal), then
-that set is scored with them. The hubness correction of the dense list (cosine - lambda *
+(grid search; objective: a soft minimum of the training sets' gains over their better single
+signal, averaged over each grid point's neighbours, see `fit`), then that set is scored with
+them. The hubness correction of the dense list (cosine - lambda *
 the mean cosine to the k nearest memories, `amber.services.density`) is fitted the same way,
 jointly, from each memory's exact cosines to its nearest memories. Scores are nDCG@10 of the
 shipped functions (`signals.gather`, `fusion.adaptive`, `density.correct`'s formula) on the
@@ -23,7 +24,7 @@ import itertools
 import json
 import math
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ GRID = {
 # Hubness correction of the dense list: cosine - lam * mean cosine to the k nearest memories.
 HUB = [(0.0, 10)] + [(lam, k) for k in (20, 40, 70, 100) for lam in (0.25, 0.5, 0.75)]
 TARGET, FLOOR, MEAN_TARGET = 0.01, -0.005, 0.02
+SOFTMIN_T = 0.005  # nDCG units: sets this far above the worst count e times less
 DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
 
 
@@ -164,15 +166,50 @@ def exact(queries: list[Query], method: str, p: AdaptiveParams | None = None) ->
     return float(np.mean(scores))
 
 
+def _cube(gains: np.ndarray, grid: list[AdaptiveParams]) -> np.ndarray:
+    """(variant, grid point, coverage) gains laid out on the product grid, one axis per
+    constant in GRID order, NaN where code_dense < prose_dense (not a candidate)."""
+    keys = [k for k in GRID if k != "coverage"]
+    shape = [len(GRID[k]) for k in keys]
+    out = np.full((gains.shape[0], *shape, gains.shape[2]), np.nan)
+    for n, p in enumerate(grid):
+        at = tuple(GRID[k].index(getattr(p, k)) for k in keys)
+        out[(slice(None), *at)] = gains[:, n]
+    return out
+
+
+def _smooth(value: np.ndarray) -> np.ndarray:
+    """Each grid point's mean with its neighbours, along every constant's axis in turn (3
+    wide; points off the grid or not candidates are left out of the mean); the hubness
+    variants are not ordered and stay apart."""
+    for axis in range(1, value.ndim):
+        n = value.shape[axis]
+        pad = [(0, 0)] * value.ndim
+        pad[axis] = (1, 1)
+        padded = np.pad(value, pad, constant_values=np.nan)
+        window = np.stack([np.take(padded, range(i, i + n), axis=axis) for i in range(3)])
+        count = (~np.isnan(window)).sum(axis=0)
+        total = np.nansum(window, axis=0)
+        value = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return value
+
+
 def fit(
     gains: dict[str, np.ndarray], grid: list[AdaptiveParams]
 ) -> tuple[tuple[float, int], AdaptiveParams]:
-    """The hubness variant and grid point whose worst training set gains most (ties: the
-    higher mean gain). `gains[set]` is indexed by (variant, grid point, coverage)."""
-    stacked = np.stack(list(gains.values()))
-    value = stacked.min(axis=0) + 1e-3 * stacked.mean(axis=0)
-    v, n, c = np.unravel_index(int(np.argmax(value)), value.shape)
-    return HUB[v], replace(grid[n], coverage=GRID["coverage"][c])
+    """The hubness variant and grid point that do best on the training sets, read two ways
+    that make the choice carry to a set it never saw: a soft minimum over the sets
+    (SOFTMIN_T: the worst sets weigh most, but one set alone does not decide), then the mean
+    of that over each point's grid neighbours (the middle of a plateau, not a lucky spike)."""
+    cubes = np.stack([_cube(g, grid) for g in gains.values()])
+    low = np.nanmin(cubes)
+    soft = low - SOFTMIN_T * np.log(np.exp(-(cubes - low) / SOFTMIN_T).sum(axis=0))
+    value = _smooth(soft)
+    value[np.isnan(soft)] = -np.inf
+    at = np.unravel_index(int(np.argmax(value)), value.shape)
+    keys = [k for k in GRID if k != "coverage"]
+    chosen = {k: GRID[k][i] for k, i in zip(keys, at[1:-1], strict=True)}
+    return HUB[at[0]], AdaptiveParams(grid[0].depth, coverage=GRID["coverage"][at[-1]], **chosen)
 
 
 def verdict(gain: float) -> str:

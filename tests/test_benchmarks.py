@@ -39,3 +39,50 @@ def test_latency_benchmark_measures_both_stacks_and_judges_the_targets(
     assert result["amber"]["peak_rss_mib"] > 50 and result["daemon"]["rss"] > 50
     assert result["optimize"]["warm"]["auto_miss_ms"]
     assert not list(tmp_path.glob("amber-bench-*")), "the benchmark left its stores behind"
+
+
+def _lodo():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import fusion_lodo
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return fusion_lodo
+
+
+def test_the_lodo_fit_prefers_a_plateau_to_a_lone_spike_and_weighs_the_worst_set() -> None:
+    import numpy as np
+
+    lodo = _lodo()
+    grid = lodo.candidates(20)
+    cover = len(lodo.GRID["coverage"])
+
+    def point(**values: float) -> int:
+        return next(
+            n for n, p in enumerate(grid) if all(getattr(p, k) == v for k, v in values.items())
+        )
+
+    gains = {name: np.full((len(lodo.HUB), len(grid), cover), -0.05) for name in "ab"}
+    for n, p in enumerate(grid):  # both sets gain +0.02 on a wide plateau
+        if 0.35 <= p.prose_dense <= 0.45 and p.code_dense >= 0.7:
+            for g in gains.values():
+                g[1, n, 1:4] = 0.02
+    spike = point(code_share=0.25, identifier_shift=0.2, prose_dense=0.6, code_dense=0.6)
+    gains["a"][3, spike, 3] = gains["b"][3, spike, 3] = 0.03  # higher, but alone
+    hub, chosen = lodo.fit(gains, grid)
+    assert hub == lodo.HUB[1] and chosen.prose_dense == 0.4 and chosen.coverage == 1.0
+    assert 0.7 < chosen.code_dense < 0.95  # inside the plateau, not on its edge
+
+    # one set far ahead where the other loses: the soft minimum follows the loser
+    lopsided = {name: np.full((len(lodo.HUB), len(grid), cover), 0.0) for name in "ab"}
+    lopsided["a"][0, 0, :] = lopsided["a"][0, 1, :] = 0.2
+    lopsided["b"][0, 0, :] = lopsided["b"][0, 1, :] = -0.01
+    hub, chosen = lodo.fit(lopsided, grid)
+    assert hub != lodo.HUB[0] or chosen not in (grid[0], grid[1])
+    # where both gain alike, the better point wins
+    lopsided["b"][0, 0, :] = lopsided["b"][0, 1, :] = 0.2
+    hub, chosen = lodo.fit(lopsided, grid)
+    assert hub == lodo.HUB[0] and (chosen.code_share, chosen.prose_dense) == (
+        grid[0].code_share,
+        grid[0].prose_dense,
+    )

@@ -87,10 +87,10 @@ class AdaptiveParams:
     these are the fit on all of them."""
 
     depth: int = 20  # each list's head that is standardised
-    prose_dense: float = 0.4  # dense weight when the candidates read as prose
+    prose_dense: float = 0.3  # dense weight when the candidates read as prose
     code_dense: float = 0.95  # dense weight when they read as code
-    code_share: float = 0.2  # candidates' code share from which they read as code
-    identifier_shift: float = 0.1  # less dense weight when the query names identifiers
+    code_share: float = 0.1  # candidates' code share from which they read as code
+    identifier_shift: float = 0.3  # less dense weight when the query names identifiers
     coverage: float = 1.0  # z units per share of query terms fewer than the best candidate's
 
 
