@@ -10,13 +10,10 @@ from pathlib import Path
 from tests.conftest import ROOT, clean_env
 
 
-def test_latency_benchmark_measures_both_stacks_and_judges_the_targets(
-    tmp_path: Path, home: Path
-) -> None:
-    out = tmp_path / "samples.json"
+def bench(tmp_path: Path, home: Path, script: str, *args: str) -> str:
+    """A benchmark script's output, run from a scratch folder with a scratch HOME."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--sizes", "120"]
-        + ["--queries", "3", "--fresh", "1", "--optimize", "--json", str(out)],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
         cwd=tmp_path,
         env=dict(clean_env(home), HOME=str(tmp_path)),
         capture_output=True,
@@ -24,6 +21,15 @@ def test_latency_benchmark_measures_both_stacks_and_judges_the_targets(
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_latency_benchmark_measures_both_stacks_and_judges_the_targets(
+    tmp_path: Path, home: Path
+) -> None:
+    out = tmp_path / "samples.json"
+    flags = ("--sizes", "120", "--queries", "3", "--fresh", "1", "--optimize", "--json", str(out))
+    stdout = bench(tmp_path, home, "latency.py", *flags)
     for line in (
         "warm auto, cache miss",
         "agent call via daemon: store",
@@ -31,14 +37,25 @@ def test_latency_benchmark_measures_both_stacks_and_judges_the_targets(
         "agent call breakdown: interpreter start",
         "agent's auto through the warm daemon, p50 at 10k",
     ):
-        assert line in proc.stdout
-    assert "bulk import, slowest size" in proc.stdout
-    assert "not run (add 10000 to --sizes)" in proc.stdout
+        assert line in stdout
+    assert "bulk import, slowest size" in stdout
+    assert "not run (add 10000 to --sizes)" in stdout
     result = json.loads(out.read_text())["120"]
     assert len(result["amber"]["auto_miss_ms"]) == 3 and len(result["usual"]["store_ms"]) == 3
     assert result["amber"]["peak_rss_mib"] > 50 and result["daemon"]["rss"] > 50
     assert result["optimize"]["warm"]["auto_miss_ms"]
     assert not list(tmp_path.glob("amber-bench-*")), "the benchmark left its stores behind"
+
+
+def test_index_payoff_benchmark_compares_scan_and_index(tmp_path: Path, home: Path) -> None:
+    keep = str(tmp_path / "store")
+    stdout = bench(
+        tmp_path, home, "index_payoff.py", "--size", "200", "--queries", "4", "--keep", keep
+    )
+    assert "200 memories, 4 queries" in stdout
+    for line in ("HNSW build", "dense candidates (100)", "hybrid search of auto", "top 50"):
+        assert line in stdout
+    assert (tmp_path / "store" / "edge").is_dir()  # kept for a rerun
 
 
 def _lodo():

@@ -260,3 +260,21 @@ def test_a_daemon_that_closes_without_answering_is_named_as_such(tmp_path: Path)
     finally:
         worker.join(timeout=10)
         server.close()
+
+
+def test_routes_are_counted_after_the_answer_and_seen_at_once(daemon, home: Path) -> None:
+    _proc, env, _path = daemon
+    for task in ("write pytest fixtures for the api client", "pytest parametrize a flaky test"):
+        res = call(env, home.parent, "auto", "--query", task)
+        assert res.returncode == 1, res.stderr  # an empty store: no memory matches
+        assert json.loads(res.stdout)["skill"]["name"] == "python-testing"
+    stats = call(env, home.parent, "skills", "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    rows = {row["name"]: row for row in json.loads(stats.stdout)["skills"]}
+    assert rows["python-testing"]["routed"] == 2  # whether or not the file was written yet
+    routes = home / "skill-routes.json"
+    assert wait_for(lambda: routes.is_file(), 10), "the daemon writes the counts after answering"
+    assert json.loads(routes.read_text())["routed"]["python-testing"] == 2
+    assert all(
+        "after an answer" not in line for line in (home / "daemon.log").read_text().splitlines()
+    )

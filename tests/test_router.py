@@ -190,13 +190,20 @@ def test_a_failing_embedder_leaves_the_lexical_signal() -> None:
 # -- outcomes that teach, visibly ---------------------------------------------------------------
 
 
-def test_route_counter_counts_atomically(tmp_path: Path) -> None:
+def test_route_counter_counts_in_memory_and_flushes_atomically(tmp_path: Path) -> None:
     counter = RouteCounter(tmp_path / "home" / "skill-routes.json")
     assert counter.counts() == {}
     for name in ("python-patterns", None, "python-patterns"):
         counter.add(name)
-    assert counter.counts() == {"python-patterns": 2, "": 1}
+    assert counter.counts() == {"python-patterns": 2, "": 1}  # not written yet, still counted
+    assert not (tmp_path / "home").exists()
+    counter.flush()
     assert [p.name for p in (tmp_path / "home").iterdir()] == ["skill-routes.json"]
+    other = RouteCounter(counter.path)  # another process's counter adds to what is on disk
+    other.add("python-patterns")
+    other.flush()
+    counter.flush()  # nothing pending: the file is left as the other wrote it
+    assert RouteCounter(counter.path).counts() == {"python-patterns": 3, "": 1}
     counter.path.write_text("{not json")
     assert counter.counts() == {}
 

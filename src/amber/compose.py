@@ -138,6 +138,7 @@ class Runtime:
     embedder_problem: str | None
     meta: dict[str, Any] = field(default_factory=dict)
     write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _routes: dict[Path, RouteCounter] = field(default_factory=dict, repr=False)
 
     def memory(self, settings: Settings | None = None) -> MemoryService:
         """The memory service for one call, with that call's settings."""
@@ -164,10 +165,20 @@ class Runtime:
         return SKILLS.get(settings, project_root, self.embedder, self.identity.slug())
 
     def routes(self, settings: Settings) -> RouteCounter:
-        return RouteCounter(settings.home / "skill-routes.json")
+        """The skill-route counter beside the store, one per runtime (`flush` writes it)."""
+        path = settings.home / "skill-routes.json"
+        return self._routes.setdefault(path, RouteCounter(path))
+
+    def flush(self) -> None:
+        """Write what was counted in memory (the daemon calls this after each answer)."""
+        for counter in list(self._routes.values()):
+            counter.flush()
 
     def close(self) -> None:
-        self.store.close()
+        try:
+            self.flush()
+        finally:
+            self.store.close()
 
 
 def _warm_before_lock(settings: Settings) -> None:
@@ -315,6 +326,9 @@ class WarmRuntime:
                 hint="run it with AMBER_DAEMON=off, or stop the daemon: amber serve --stop",
             )
         yield self.runtime
+
+    def flush(self) -> None:
+        self.runtime.flush()
 
     def close(self) -> None:
         self.runtime.close()

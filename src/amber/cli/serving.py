@@ -139,7 +139,7 @@ def run_daemon(settings: Settings, idle_timeout: float, cli: CliRunner) -> int:
         try:
             _route_streams()
             indexer.start()
-            daemon = server.Daemon(home, Runner(warm, home, cli), idle_timeout)
+            daemon = server.Daemon(home, Runner(warm, home, cli), idle_timeout, warm.flush)
             sys.stderr.write(
                 f"amber serve: pid {os.getpid()} serves {home} on {daemon.socket_path} "
                 f"(idle timeout {idle_timeout:g} s)\n"

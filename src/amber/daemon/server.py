@@ -22,6 +22,7 @@ from typing import Any
 from amber.daemon import frames, protocol
 
 Runner = Callable[[dict[str, Any]], dict[str, Any]]  # a checked request -> its answer
+After = Callable[[], None]  # work a call leaves for after its answer (writing counters)
 MAX_CLIENTS = 256  # connections served at once; more are told the daemon is busy
 
 
@@ -88,8 +89,11 @@ def claim(home: Path) -> int | None:
 
 
 class Daemon:
-    def __init__(self, home: Path, runner: Runner, idle_timeout: float) -> None:
+    def __init__(
+        self, home: Path, runner: Runner, idle_timeout: float, after: After | None = None
+    ) -> None:
         self.home, self.runner, self.idle_timeout = home, runner, idle_timeout
+        self.after = after
         self.version = protocol.code_version()
         self.socket_path = Path(protocol.socket_path(str(home)))
         self._stop = threading.Event()
@@ -151,12 +155,23 @@ class Daemon:
                     conn.sendall(self._encode(answer, compact=raw.startswith(frames.MAGIC)))
                 except OSError:
                     label += " (caller gone)"
+            self._after_answer()
         finally:
             self._log(label, answer.get("code", "-"), started)
             with self._active_lock:
                 self._active -= 1
                 self._last = time.monotonic()
             self._slots.release()
+
+    def _after_answer(self) -> None:
+        """The work a call left for after its answer, once the caller has it (the connection
+        is closed); a failure there is logged, and the daemon goes on serving."""
+        if self.after is None:
+            return
+        try:
+            self.after()
+        except Exception as exc:  # noqa: BLE001 - logged below; no caller is waiting for it
+            self._write_log(f"after an answer: {type(exc).__name__}: {exc}"[:300])
 
     @staticmethod
     def _encode(answer: dict[str, Any], compact: bool) -> bytes:
@@ -186,7 +201,10 @@ class Daemon:
     def _log(self, label: str, code: Any, started: float) -> None:
         """One line per call: the command and its exit code, never its arguments or content."""
         took = (time.perf_counter() - started) * 1000
-        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {label[:40]} -> {code} {took:.1f} ms\n"
+        self._write_log(f"{label[:40]} -> {code} {took:.1f} ms")
+
+    def _write_log(self, text: str) -> None:
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n"
         with self._log_lock:
             fd = os.open(
                 self.home / protocol.LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600

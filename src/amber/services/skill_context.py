@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -113,13 +114,9 @@ def _dense(
     if embedder is None:
         return None
     cache = cache or VectorCache(None, embedder)
-    windows, owners = [], []
-    for i, text in enumerate(texts):
-        parts = textops.chunk_words(text, embedder.window_words, embedder.window_words // 4)
-        windows.extend(parts)
-        owners.extend([i] * len(parts))
+    windows, owners = _windows(tuple(texts), embedder.window_words)
     try:
-        matrix = cache.get(windows)
+        matrix = cache.get(list(windows))
         query = embedder.embed_query(task) if vector is None else np.asarray(vector)
     except BackendUnavailable:
         return None
@@ -128,6 +125,30 @@ def _dense(
     for owner, sim in zip(owners, sims.tolist(), strict=True):
         best[owner] = max(best[owner], sim)
     return best
+
+
+@functools.lru_cache(maxsize=64)
+def _sections(body: str) -> tuple[Section, ...]:
+    """A skill body's sections, parsed once per content (a routed call ranks them each time)."""
+    return tuple(parse_sections(body))
+
+
+@functools.lru_cache(maxsize=64)
+def _corpus(texts: tuple[str, ...], encoder: Bm25Encoder) -> SmallCorpus:
+    """The BM25+ corpus of a skill's candidate sections, built once per content."""
+    return SmallCorpus([list(encoder.document(t).indices) for t in texts])
+
+
+@functools.lru_cache(maxsize=64)
+def _windows(texts: tuple[str, ...], words: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The embedding windows of each text and the text each one belongs to."""
+    windows: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        parts = textops.chunk_words(text, words, words // 4)
+        windows.extend(parts)
+        owners.extend([i] * len(parts))
+    return tuple(windows), tuple(owners)
 
 
 def rank_sections(
@@ -144,9 +165,8 @@ def rank_sections(
     if not candidates:
         return []
     texts = [_index_text(sections[i]) for i in candidates]
-    docs = [list(encoder.document(t).indices) for t in texts]
     terms = list(encoder.query(task).indices)
-    bm25 = SmallCorpus(docs).scores(terms)
+    bm25 = _corpus(tuple(texts), encoder).scores(terms)
     dense = _dense(texts, task, embedder, task_vector, cache)
     ids = [str(i) for i in candidates]
 
@@ -224,7 +244,7 @@ def skill_context(
     path, then the headings left out; `full` gives the whole body instead (cut at a heading
     when over budget). The document lists the sections included and those left out, so the
     agent can ask for one (`section_document`)."""
-    sections = parse_sections(skill.body)
+    sections = list(_sections(skill.body))
     header = f"# Skill: {skill.name}\n\n{front_matter(skill)}"
     if full:
         body, cut = fit_instructions(skill.body, max(budget - textops.estimate_tokens(header), 0))

@@ -57,6 +57,12 @@ class Bm25Encoder:
     def __init__(self, avg_len: float = 60.0, k: float = 1.2, b: float = 0.75) -> None:
         self._params = (k, b, avg_len)
 
+    def __eq__(self, other: object) -> bool:  # encoders of the same parameters are one
+        return isinstance(other, Bm25Encoder) and other._params == self._params
+
+    def __hash__(self) -> int:
+        return hash(self._params)
+
     def document(self, text: str) -> Sparse:
         return _encode(False, *self._params, text)
 

@@ -5,7 +5,7 @@ memories), and no query on it answers meanwhile. So the daemon copies the collec
 another process optimize the copy (`python -m amber.stores.rebuild FOLDER`), keeps every write
 made meanwhile, and then, under the write lock for a moment, applies those writes to the copy
 and switches readers to it. Below the threshold a scan is as fast as the index (measured:
-docs/scaling.md), so nothing is built.
+benchmarks/index_payoff.py, docs/scaling.md), so nothing is built.
 """
 
 from __future__ import annotations
