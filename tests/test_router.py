@@ -16,10 +16,10 @@ from amber import text as textops
 from amber.embedders.base import EmbedderIdentity
 from amber.embedders.preload import builtin_model
 from amber.errors import BackendUnavailable, NotFound
+from amber.services.route_counts import RouteCounter
 from amber.services.router import (
     FEEDBACK_TAG,
     Outcome,
-    RouteCounter,
     SkillRouter,
     feedback_counts,
     outcome_tags,
@@ -27,7 +27,8 @@ from amber.services.router import (
     skill_stats,
     skill_text,
 )
-from amber.services.skill_context import VectorCache, section_document, skill_context
+from amber.services.skill_context import section_document, skill_context
+from amber.services.vector_cache import VectorCache
 from amber.skills import Skill, SkillRegistry, SkillSource, load_skill
 from amber.stores.bm25 import Bm25Encoder
 

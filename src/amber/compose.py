@@ -29,7 +29,8 @@ from amber.errors import (
 )
 from amber.services.cache import ResponseCache
 from amber.services.memory import MemoryService
-from amber.services.router import RouteCounter, SkillRouter
+from amber.services.route_counts import RouteCounter
+from amber.services.router import SkillRouter
 from amber.services.search import RetrievalConfig
 from amber.settings import Settings
 from amber.skills import SkillRegistry, default_skill_dirs, skill_files_stamp

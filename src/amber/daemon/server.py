@@ -170,7 +170,7 @@ class Daemon:
             return
         try:
             self.after()
-        except Exception as exc:  # noqa: BLE001 - logged below; no caller is waiting for it
+        except Exception as exc:  # noqa: BLE001 - logged: no caller is waiting for it
             self._write_log(f"after an answer: {type(exc).__name__}: {exc}"[:300])
 
     @staticmethod

@@ -6,7 +6,8 @@ from typing import Any
 
 from amber import text as textops
 from amber.services.memory import MemoryService
-from amber.services.router import RouteCounter, SkillRouter, learned_outcomes
+from amber.services.route_counts import RouteCounter
+from amber.services.router import SkillRouter, learned_outcomes
 from amber.services.skill_context import fit_instructions, skill_context
 from amber.skills import Skill, SkillRegistry
 

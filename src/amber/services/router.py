@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from amber.models import MemoryType
 from amber.services.catalog import list_memories
 from amber.services.layout import Filters
 from amber.services.memory import MemoryService
-from amber.services.skill_context import VectorCache
+from amber.services.vector_cache import VectorCache
 from amber.skills import Skill, SkillRegistry
 from amber.stores.bm25 import Bm25Encoder, SmallCorpus
 
@@ -254,59 +251,6 @@ def feedback_counts(memory: MemoryService, limit: int = 100_000) -> dict[str, di
                 entry = counts.setdefault(tag.split(":", 1)[1], {"success": 0, "failure": 0})
                 entry[outcome] += 1
     return counts
-
-
-class RouteCounter:
-    """How often each skill was routed, in a small JSON file beside the store (for example
-    `$AMBER_HOME/skill-routes.json`). `add` counts in memory; `flush` merges the counts into
-    the file and replaces it atomically: the runtime flushes when it closes, and the daemon
-    after each answer is sent, so the write is off the call's path. With a server store two
-    processes flushing at the same moment can lose one increment, which a counter can
-    afford; a daemon killed between an answer and its flush loses that call's count."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._pending: dict[str, int] = {}
-        self._lock = threading.Lock()  # the daemon's threads count and flush in turn
-
-    def _stored(self) -> dict[str, int]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        routed = data.get("routed") if isinstance(data, dict) else None
-        if not isinstance(routed, dict):
-            return {}
-        return {str(k): int(v) for k, v in routed.items() if isinstance(v, int)}
-
-    def counts(self) -> dict[str, int]:
-        """Routes per skill name, the ones not flushed yet included; "" counts the tasks that
-        fit no skill."""
-        with self._lock:
-            counts = self._stored()
-            for name, n in self._pending.items():
-                counts[name] = counts.get(name, 0) + n
-        return counts
-
-    def add(self, skill: str | None) -> None:
-        with self._lock:
-            self._pending[skill or ""] = self._pending.get(skill or "", 0) + 1
-
-    def flush(self) -> None:
-        """Write the counts kept in memory (nothing to do when there are none)."""
-        with self._lock:
-            if not self._pending:
-                return
-            counts = self._stored()
-            for name, n in self._pending.items():
-                counts[name] = counts.get(name, 0) + n
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(fd, "w", encoding="utf-8") as handle:
-                json.dump({"routed": counts}, handle, sort_keys=True)
-            os.replace(tmp, self.path)
-            self._pending.clear()
 
 
 def skill_stats(

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +13,7 @@ from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable, NotFound
 from amber.fusion import fuse
 from amber.sections import Section, find_section, opening, parse_sections, subtree
+from amber.services.vector_cache import VectorCache
 from amber.skills import Skill
 from amber.stores.bm25 import Bm25Encoder, SmallCorpus
 
@@ -32,67 +30,6 @@ class Selection:
 
 
 SELECTION = Selection()
-
-
-class VectorCache:
-    """Embeddings kept by content in one .npz file per store. Each entry is keyed by a hash of
-    the embedder's identity and the text, so an edited text is embedded alone, an unchanged
-    one never again, and another embedder never reuses these vectors. Writes replace the file
-    atomically; two processes writing at once can each lose the other's new entries, which are
-    then embedded again later, never wrong."""
-
-    def __init__(self, path: Path | None, embedder: Embedder) -> None:
-        self.path, self.embedder = path, embedder
-        ident = embedder.identity
-        self._salt = f"{ident.provider}|{ident.model}|{ident.dim}|{ident.prefixes}\x00".encode()
-        self.embedded = 0  # texts this cache has had embedded
-        self._rows: dict[bytes, np.ndarray] | None = None
-
-    def key(self, text: str) -> bytes:
-        return hashlib.sha256(self._salt + text.encode("utf-8", "surrogatepass")).digest()[:16]
-
-    def _read(self) -> dict[bytes, np.ndarray]:
-        if self.path is None or not self.path.is_file():
-            return {}
-        try:
-            with np.load(self.path, allow_pickle=False) as saved:
-                keys, vectors = saved["keys"], saved["vectors"]
-        except (OSError, KeyError, ValueError):  # an older format or a damaged file: rebuilt
-            return {}
-        if vectors.ndim != 2 or vectors.shape[1] != self.embedder.identity.dim:
-            return {}
-        if keys.ndim != 2 or keys.shape != (len(vectors), 16):
-            return {}
-        rows = vectors.astype(np.float32)
-        return {k.tobytes(): v for k, v in zip(keys.astype(np.uint8), rows, strict=True)}
-
-    def _save(self) -> None:
-        if self.path is None or self._rows is None:
-            return
-        merged = {**self._read(), **self._rows}  # keep what another process added meanwhile
-        dim = self.embedder.identity.dim
-        vectors = np.stack(list(merged.values())) if merged else np.zeros((0, dim), np.float32)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            keys = np.frombuffer(b"".join(merged), dtype=np.uint8).reshape(-1, 16)
-            np.savez(handle, keys=keys, vectors=vectors.astype(np.float32))
-        os.replace(tmp, self.path)
-        self._rows = merged
-
-    def get(self, texts: list[str]) -> np.ndarray:
-        """One row per text, embedding (in one batch) only the texts not seen before."""
-        if self._rows is None:
-            self._rows = self._read()
-        keys = [self.key(t) for t in texts]
-        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._rows}
-        if missing:
-            vectors = self.embedder.embed_documents(list(missing.values()))
-            self.embedded += len(missing)
-            self._rows.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
-            self._save()
-        dim = self.embedder.identity.dim
-        return np.stack([self._rows[k] for k in keys]) if keys else np.zeros((0, dim))
 
 
 @dataclass(frozen=True)
