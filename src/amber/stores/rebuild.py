@@ -4,8 +4,8 @@ The engine's optimizer holds a collection for as long as it runs (tens of second
 memories), and no query on it answers meanwhile. So the daemon copies the collection, lets
 another process optimize the copy (`python -m amber.stores.rebuild FOLDER`), keeps every write
 made meanwhile, and then, under the write lock for a moment, applies those writes to the copy
-and switches readers to it. Below the threshold a scan is as fast as the index (measured:
-benchmarks/index_payoff.py, docs/scaling.md), so nothing is built.
+and switches readers to it. Below the threshold nothing is built (docs/scaling.md says where
+the index pays off and why the threshold is higher).
 """
 
 from __future__ import annotations
