@@ -278,3 +278,38 @@ def test_routes_are_counted_after_the_answer_and_seen_at_once(daemon, home: Path
     assert all(
         "after an answer" not in line for line in (home / "daemon.log").read_text().splitlines()
     )
+
+
+def test_calls_queued_when_the_daemon_stops_are_answered_not_cut_off(tmp_path: Path) -> None:
+    from amber.daemon import server
+
+    home = tmp_path / "home"
+    home.mkdir()
+    ran = []
+
+    def runner(checked: dict) -> dict:
+        ran.append(checked["argv"])
+        return {"code": 0, "stdout": "answered\n", "stderr": ""}
+
+    daemon = server.Daemon(home, runner, idle_timeout=60)
+    listening = daemon.listen()
+    wire = client.request_env({"AMBER_HOME": str(home), "HOME": str(tmp_path)})
+    queued = []
+    try:
+        for n in range(3):  # connected and sent, never accepted: the daemon is stopping
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(str(daemon.socket_path))
+            conn.sendall(request(wire, tmp_path, argv=["list", f"--limit={n + 1}"]))
+            queued.append(conn)
+        daemon.finish(listening)
+        answers = []
+        for conn in queued:
+            conn.settimeout(10)
+            answers.append(json.loads(b"".join(iter(lambda c=conn: c.recv(1 << 16), b""))))
+    finally:
+        listening.close()
+        for conn in queued:
+            conn.close()
+    assert [a["stdout"] for a in answers] == ["answered\n"] * 3
+    assert sorted(ran) == [["list", f"--limit={n}"] for n in (1, 2, 3)]
+    assert not daemon.socket_path.exists(), "new callers no longer find the stopping daemon"

@@ -220,6 +220,24 @@ class Daemon:
     def serve(self, store_key: str) -> int:
         """Serve until idle for idle_timeout seconds, stopped, or signalled; exit code 0.
         The caller holds the store's claim (`claim`) for the whole time."""
+        server = self.listen()
+        try:
+            self._publish(store_key)
+            self._handle_signals()
+            while not self._stop.is_set() and not self._idle():
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                self._start(conn)
+            self.finish(server)
+        finally:
+            server.close()
+            self._unpublish()
+        return 0
+
+    def listen(self) -> socket.socket:
+        """The store's socket, bound and listening (0600)."""
         self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -228,24 +246,33 @@ class Daemon:
             os.chmod(self.socket_path, 0o600)
             server.listen(128)
             server.settimeout(0.25)
-            self._publish(store_key)
-            self._handle_signals()
-            while not self._stop.is_set() and not self._idle():
-                try:
-                    conn, _ = server.accept()
-                except TimeoutError:
-                    continue
-                if not self._slots.acquire(blocking=False):
-                    self._busy(conn)
-                    continue
-                with self._active_lock:
-                    self._active += 1
-                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-            self._drain()
-        finally:
+        except BaseException:
             server.close()
-            self._unpublish()
-        return 0
+            raise
+        return server
+
+    def _start(self, conn: socket.socket) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._busy(conn)
+            return
+        with self._active_lock:
+            self._active += 1
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def finish(self, server: socket.socket) -> None:
+        """Stopping: new callers no longer find this daemon, the connections already queued
+        on the socket are served like any other (closing it would reset them: the caller
+        would see its call cut off), then the calls in flight finish."""
+        self._unpublish()
+        server.setblocking(False)
+        while True:
+            try:
+                conn, _ = server.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            conn.setblocking(True)
+            self._start(conn)
+        self._drain()
 
     def _drain(self, seconds: float = 30.0) -> None:
         """Let calls in flight finish (writes included) before the store closes."""
