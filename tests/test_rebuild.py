@@ -10,7 +10,7 @@ import numpy as np
 
 from amber.stores.base import CollectionSpec, PointIn, Sparse, Where
 from amber.stores.edge import EdgeStore
-from amber.stores.rebuild import BackgroundIndexer
+from amber.stores.rebuild import BackgroundIndexer, read_record, write_record
 
 DIM = 384
 POINTS = 15_000  # 23 MB of vectors: over the engine's own indexing threshold
@@ -70,8 +70,25 @@ def test_rebuild_keeps_writes_made_meanwhile_and_never_stops_reads(tmp_path: Pat
     assert points == POINTS + len(written) and indexed >= POINTS
     assert len(store.get("c", written)) == len(written), "writes made during the build are kept"
     assert notes[0].startswith("index: building") and "indexed" in notes[-1]
-    assert not indexer.due(), "built: nothing to do until the collection grows"
+    replayed = store.replayed["c"]
+    assert 0 < replayed <= len(written), "the writes made during the build were replayed"
+    record = store.build_record("c")
+    built, recorded = read_record(record) or (0, 0)
+    assert recorded == replayed and POINTS < built <= points  # taken as the copy took over
+    # the writes replayed are outside the index: a tenth of the collection asks for a build
+    assert indexer.due() == (replayed >= 0.1 * built)
+    fresh = BackgroundIndexer(lambda: (store, "c", lock), 1000, notes.append)
+    write_record(record, points, 0)
+    assert not fresh.due(), "a new daemon does not build again what the last one built"
+    write_record(record, points, points // 5)  # the replay moved a fifth out of the index
+    assert fresh.due()
+    write_record(record, points // 2, 0)  # the collection doubled since the build
+    assert fresh.due()
+    record.write_text("{not json")  # unreadable: the engine's count decides
+    assert fresh.due() == (indexed < 0.9 * points)
     store.close()
     reopened = EdgeStore(tmp_path / "edge", 5.0)  # the pointer file names the rebuilt copy
     assert reopened.indexed("c") == (points, indexed)
+    reopened.drop("c")
+    assert not record.exists(), "dropping a collection drops its record"
     reopened.close()

@@ -8,6 +8,7 @@ import contextvars
 import io
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,8 @@ def index_target(warm: WarmRuntime, settings: Settings) -> tuple[Any, str, Any] 
 
 
 def _note(line: str) -> None:
-    sys.stderr.write(f"amber serve: {line}\n")  # the daemon's own stderr: its log file
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")  # as the call lines of the log have
+    sys.stderr.write(f"{stamp} amber serve: {line}\n")  # the daemon's stderr: its log file
     sys.stderr.flush()
 
 

@@ -122,7 +122,8 @@ class EdgeStore:
         self._shards: dict[str, Any] = {}
         # The daemon's threads share one store: a shard is loaded (or created) by one of them.
         self._opening = threading.RLock()
-        self.journals: dict[str, list[Any]] = {}  # writes made while a rebuild runs
+        self.journals: dict[str, list[tuple[Any, int]]] = {}  # writes made while a rebuild runs
+        self.replayed: dict[str, int] = {}  # points the last rebuild's journal wrote again
 
     # -- collections -------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -198,6 +199,7 @@ class EdgeStore:
         if self._dir(name).exists():
             shutil.rmtree(self._dir(name))
         (self.root / "collections" / f"{name}.generation").unlink(missing_ok=True)
+        self.build_record(name).unlink(missing_ok=True)
 
     # -- a rebuild in another process (amber.stores.rebuild) ------------------------------------
     def folder(self, name: str) -> Path:
@@ -230,9 +232,10 @@ class EdgeStore:
         close once reads in flight are done. The caller holds the runtime's write lock."""
         journal = self.journals.pop(name, [])
         fresh = self._load(folder)
-        for operation in journal:
+        for operation, _touched in journal:
             fresh.update(operation)
         fresh.flush()
+        self.replayed[name] = sum(touched for _operation, touched in journal)
         pointer = self.root / "collections" / f"{name}.generation"
         tmp = pointer.with_suffix(".tmp")
         tmp.write_text(str(generation), encoding="utf-8")
@@ -241,6 +244,10 @@ class EdgeStore:
             old = self._shards.get(name)
             self._shards[name] = fresh
         return old
+
+    def build_record(self, name: str) -> Path:
+        """Where the background indexer keeps what its last build of a collection left."""
+        return self.root / "collections" / f"{name}.index.json"
 
     def abandon(self, name: str, folder: Path) -> None:
         """A rebuild that failed: stop journaling and remove its copy."""
@@ -260,23 +267,24 @@ class EdgeStore:
             if p.sparse is not None:
                 vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
             built.append(qe.Point(_pid(p.id), vector, p.payload))
-        self._apply(name, qe.UpdateOperation.upsert_points(built))
+        self._apply(name, qe.UpdateOperation.upsert_points(built), len(built))
 
     def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
         if ids:
-            self._apply(name, qe.UpdateOperation.set_payload([_pid(i) for i in ids], payload))
+            operation = qe.UpdateOperation.set_payload([_pid(i) for i in ids], payload)
+            self._apply(name, operation, len(ids))
 
     def delete(self, name: str, ids: list[str]) -> None:
         if ids:
-            self._apply(name, qe.UpdateOperation.delete_points([_pid(i) for i in ids]))
+            self._apply(name, qe.UpdateOperation.delete_points([_pid(i) for i in ids]), len(ids))
 
-    def _apply(self, name: str, operation: Any) -> None:
-        """One write; while the collection is rebuilt elsewhere it is also kept, to be applied
-        to the rebuilt copy before that copy takes over."""
+    def _apply(self, name: str, operation: Any, touched: int) -> None:
+        """One write of `touched` points; while the collection is rebuilt elsewhere it is also
+        kept, to be applied to the rebuilt copy before that copy takes over."""
         self._shard(name).update(operation)
         journal = self.journals.get(name)
         if journal is not None:
-            journal.append(operation)
+            journal.append((operation, touched))
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, name: str, ids: list[str]) -> list[Hit]:

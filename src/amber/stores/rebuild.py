@@ -10,6 +10,8 @@ the index pays off and why the threshold is higher).
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,6 @@ class BackgroundIndexer:
         self.target, self.threshold, self.log, self.interval = target, threshold, log, interval
         self._stop = threading.Event()
         self.builds = 0
-        self._built_at = 0  # points when the last build ran: the next waits for 10 % more
         self._thread = threading.Thread(target=self._run, name="amber-indexer", daemon=True)
 
     def start(self) -> None:
@@ -43,12 +44,23 @@ class BackgroundIndexer:
         self._thread.join(timeout=120)
 
     def due(self) -> bool:
+        """Whether a build would index what the index misses. Never built (no record): when
+        most points are outside the index. Built: once the collection grew by a tenth, or when
+        the writes replayed after the build (which move their points out of the indexed
+        segment) touched a tenth of it. The record outlives the daemon, so a new daemon does
+        not build again what the last one built."""
         found = self.target()
         if found is None or not found[0].exists(found[1]):
             return False
-        points, indexed = found[0].indexed(found[1])
-        grown = points >= 1.1 * self._built_at  # the engine may leave a small rest unindexed
-        return points >= self.threshold and indexed < 0.9 * points and grown
+        store, collection = found[0], found[1]
+        points, indexed = store.indexed(collection)
+        if points < self.threshold:
+            return False
+        record = read_record(store.build_record(collection))
+        if record is None:
+            return indexed < 0.9 * points
+        built, replayed = record
+        return points >= 1.1 * built or replayed >= 0.1 * built
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -82,13 +94,32 @@ class BackgroundIndexer:
             old = store.adopt(collection, folder, generation)
         self.builds += 1
         points, indexed = store.indexed(collection)
-        self._built_at = points
+        replayed = store.replayed.get(collection, 0)
+        write_record(store.build_record(collection), points, replayed)
         took = time.monotonic() - started
-        self.log(f"index: {indexed} of {points} vectors indexed in {took:.1f} s, calls served")
+        self.log(
+            f"index: {indexed} of {points} vectors indexed in {took:.1f} s, calls served; "
+            f"{replayed} points written meanwhile were replayed"
+        )
         retire = threading.Timer(GRACE_SECONDS, _retire, args=(old, old_folder))
         retire.daemon = True
         retire.start()
         return True
+
+
+def read_record(path: Path) -> tuple[int, int] | None:
+    """(points when the last build ended, points its replayed writes touched), or None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return int(data["points"]), int(data["replayed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no build yet, or a record from elsewhere: the engine's count decides
+
+
+def write_record(path: Path, points: int, replayed: int) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"points": points, "replayed": replayed}), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _retire(shard: object, folder: Path) -> None:
