@@ -12,6 +12,8 @@ from amber.services.evaluation import ndcg_at
 from amber.stores.base import Where
 from amber.stores.bm25 import Bm25Encoder
 
+TOPICS = ["deploy", "billing", "search", "login", "cache", "queue"]  # of the notes stored
+
 
 def test_rrf_sums_reciprocal_ranks_with_weights() -> None:
     fused = rrf([[("a", 9.0), ("b", 1.0)], [("b", 5.0)]], k=10, weights=[1.0, 2.0])
@@ -315,9 +317,8 @@ def test_a_bulk_ingest_into_an_empty_store_measures_the_densities_a_search_would
     settings = load_settings(home=tmp_path / "home", embedder="builtin")
     memory, store = scratch_memory(settings, tmp_path / "store")
     try:
-        topics = ["deploy", "billing", "search", "login", "cache", "queue"]
-        texts = [f"Note {i} about the {topics[i % 6]} service, item {i}." for i in range(60)]
-        long = " ".join(f"word{j} of the long {topics[j % 6]} runbook" for j in range(120))
+        texts = [f"Note {i} about the {TOPICS[i % 6]} service, item {i}." for i in range(60)]
+        long = " ".join(f"word{j} of the long {TOPICS[j % 6]} runbook" for j in range(120))
         texts.append(long)  # several chunks: its best chunk counts for the others
         memory.ingest([(t, {}) for t in texts])  # into an empty store: computed together
         firsts = store.scroll(memory.collection, Where(equals={"chunk": 0}), 100)
@@ -333,6 +334,14 @@ def test_a_bulk_ingest_into_an_empty_store_measures_the_densities_a_search_would
             assert abs(hit.payload[density.FIELD] - searched) < 1e-4, hit.payload["content"]
     finally:
         store.close()
+
+
+def _import_source(tmp_path, texts: list[str]):
+    """Builtin settings for a scratch home, and an export file holding `texts` to import."""
+    from amber.settings import load_settings
+
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    return settings, _export_of(settings, tmp_path / "source", texts)
 
 
 def _export_of(settings, folder, texts: list[str]):
@@ -370,12 +379,9 @@ def test_an_import_and_a_reindex_measure_densities_as_a_store_would(tmp_path) ->
     ones: without it they would take the candidates' mean, neither lifted nor buried."""
     from amber.compose import scratch_memory
     from amber.services import reindex, transfer
-    from amber.settings import load_settings
 
-    settings = load_settings(home=tmp_path / "home", embedder="builtin")
-    topics = ["deploy", "billing", "search", "login", "cache", "queue"]
-    texts = [f"Note {i} about the {topics[i % 6]} service, item {i}." for i in range(60)]
-    dump = _export_of(settings, tmp_path / "source", texts)
+    texts = [f"Note {i} about the {TOPICS[i % 6]} service, item {i}." for i in range(60)]
+    settings, dump = _import_source(tmp_path, texts)
     memory, store = scratch_memory(settings, tmp_path / "imported")
     try:
         plan = transfer.check_import(dump, settings.max_content_bytes)
@@ -398,15 +404,12 @@ def test_an_import_into_a_filled_store_measures_densities_by_search_up_to_a_boun
 ) -> None:
     from amber.compose import scratch_memory
     from amber.services import density, transfer
-    from amber.settings import load_settings
 
-    settings = load_settings(home=tmp_path / "home", embedder="builtin")
-    topics = ["deploy", "billing", "search", "login", "cache", "queue"]
-    later = [f"Later note {i} on the {topics[i % 6]} work." for i in range(12)]
-    dump = _export_of(settings, tmp_path / "source", later)
+    later = [f"Later note {i} on the {TOPICS[i % 6]} work." for i in range(12)]
+    settings, dump = _import_source(tmp_path, later)
     memory, store = scratch_memory(settings, tmp_path / "filled")
     try:
-        memory.ingest([(f"Note {i} about the {topics[i % 6]} service.", {}) for i in range(60)])
+        memory.ingest([(f"Note {i} about the {TOPICS[i % 6]} service.", {}) for i in range(60)])
         monkeypatch.setattr(transfer, "DENSITY_SEARCHES", 5)
         doc = transfer.import_file(memory, transfer.check_import(dump, settings.max_content_bytes))
         assert doc["imported"] == 12 and doc["densities"] == 5

@@ -31,14 +31,18 @@ class RouteCounter:
             return {}
         return {str(k): int(v) for k, v in routed.items() if isinstance(v, int)}
 
+    def _merged(self) -> dict[str, int]:
+        """The file's counts plus the ones kept in memory (the caller holds the lock)."""
+        counts = self._stored()
+        for name, n in self._pending.items():
+            counts[name] = counts.get(name, 0) + n
+        return counts
+
     def counts(self) -> dict[str, int]:
         """Routes per skill name, the ones not flushed yet included; "" counts the tasks that
         fit no skill."""
         with self._lock:
-            counts = self._stored()
-            for name, n in self._pending.items():
-                counts[name] = counts.get(name, 0) + n
-        return counts
+            return self._merged()
 
     def add(self, skill: str | None) -> None:
         with self._lock:
@@ -49,9 +53,7 @@ class RouteCounter:
         with self._lock:
             if not self._pending:
                 return
-            counts = self._stored()
-            for name, n in self._pending.items():
-                counts[name] = counts.get(name, 0) + n
+            counts = self._merged()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
