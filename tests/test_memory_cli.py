@@ -86,6 +86,15 @@ def test_size_limit_and_empty_content(cli, monkeypatch: pytest.MonkeyPatch) -> N
     assert cli("list").code == 1  # nothing was stored
 
 
+def test_source_with_form_feeds_and_vertical_tabs_is_stored_as_given(cli) -> None:
+    # Python's own sources separate sections with \f; a snippet copied from one must store.
+    snippet = "def first():\n    return 1\n\x0c\ndef second():\x0b    return 2\n"
+    stored = store(cli, snippet)
+    assert cli("get", stored["id"]).doc["memory"]["content"] == snippet
+    found = cli("retrieve", "--query", "def second", "--json").doc
+    assert stored["id"] in [c["id"] for c in found["chunks"]]
+
+
 def test_cache_hit_for_same_meaning_and_guards(cli) -> None:
     res = cli(
         "cache-store",

@@ -23,9 +23,28 @@ MAX_NAME_CHARS = 200
 MAX_DAYS = 36_500.0  # a hundred years: longer is "never"
 
 
-def _control(value: str) -> str | None:
-    bad = next((c for c in value if ord(c) < 32 and c not in "\n\r\t"), None)
+TEXT_SPACE = "\n\r\t\v\f"  # what free text may hold below 0x20: source files carry \f and \v
+_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?)")
+
+
+def _control(value: str, allowed: str = "\n\r\t") -> str | None:
+    bad = next((c for c in value if ord(c) < 32 and c not in allowed), None)
     return None if bad is None else f"{ord(bad):#04x}"
+
+
+def control_problem(value: str, what: str) -> str | None:
+    """Why free text is refused for its control bytes, with how to fix it, or None. Terminal
+    colour and title codes (ESC [ ... m, ESC ] ... BEL) get their own advice: they are what a
+    tool's coloured output leaves in text captured with $(...)."""
+    bad = _control(value, TEXT_SPACE)
+    if bad is None:
+        return None
+    if _ESCAPE.search(value):
+        return (
+            f"{what} contains terminal colour codes (ESC [ ... m); run the tool with NO_COLOR=1 "
+            "or --color=never, or strip them with sed 's/\\x1b\\[[0-9;]*m//g'"
+        )
+    return f"{what} contains control characters (first: {bad}); strip NUL and other control bytes"
 
 
 def visible(value: str) -> bool:
@@ -39,15 +58,14 @@ def text(
     limit_bytes: int,
     too_long: str = "split it, or raise AMBER_MAX_CONTENT_BYTES",
 ) -> str:
-    """Free text (content, query, response): something visible, no control bytes, bounded;
+    """Free text (content, query, response): something visible, no control bytes (line
+    breaks, tabs, form feeds and vertical tabs are fine), bounded;
     `too_long` says what to do with text over the limit."""
     if not visible(value):
         raise ValueError(f"{what} is empty (or only spaces and invisible characters)")
-    bad = _control(value)
-    if bad:
-        raise ValueError(
-            f"{what} contains control characters (first: {bad}); strip NUL and other control bytes"
-        )
+    problem = control_problem(value, what)
+    if problem:
+        raise ValueError(problem)
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > limit_bytes:
         raise ValueError(f"{what} is {size} bytes, over the limit of {limit_bytes}: {too_long}")

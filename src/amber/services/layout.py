@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from amber import checks
 from amber.errors import InvalidInput
 from amber.stores.base import Where
 
@@ -111,12 +112,9 @@ def chunk_id(mem_id: str, index: int) -> str:
 def validate_text(value: str, what: str, limit: int) -> str:
     if not value or not value.strip():
         raise InvalidInput(f"{what} is empty", hint=f"pass some text as {what}")
-    bad = [c for c in value if ord(c) < 32 and c not in "\n\r\t"]
-    if bad:
-        raise InvalidInput(
-            f"{what} contains control characters (first: {ord(bad[0]):#04x})",
-            hint="strip NUL and other control bytes before passing text to amber",
-        )
+    problem = checks.control_problem(value, what)
+    if problem:
+        raise InvalidInput(problem)
     size = len(value.encode("utf-8"))
     if size > limit:
         raise InvalidInput(
