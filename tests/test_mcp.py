@@ -305,3 +305,13 @@ def test_cli_flags(cli) -> None:
     assert res.code == 2 and res.error["error"] == "invalid_input" and "--http" in res.error["hint"]
     assert cli("mcp", "--http", "0").code == 2
     assert cli("mcp", "--http", "many").code == 2
+
+
+def test_a_port_already_taken_is_a_clear_error(cli) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        res = cli("mcp", "--http", str(port))
+    assert res.code == 2 and res.error["error"] == "invalid_input", res.error
+    assert f"127.0.0.1:{port}" in res.error["message"] and "--http PORT" in res.error["hint"]

@@ -100,6 +100,19 @@ class BearerGuard:
         await self.app(scope, receive, send)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before the address is printed, so a client that reads it can connect at once."""
+    try:
+        family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=128)
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint=f"choose another port with --http PORT, or stop what holds it "
+            f"(ss -ltnp | grep :{port})",
+        ) from exc
+
+
 def serve_http(
     server: Any,
     host: str,
@@ -126,6 +139,7 @@ def serve_http(
         )
     guard = security(host, extra_hosts)
     app: Any = server.streamable_http_app(host=host, transport_security=guard)
+    listener = _listen(host, port)
     names = [h for h in guard.allowed_hosts if not h.endswith(":*")]
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "0") else host
     shown = f"[{shown}]" if ":" in shown else shown
@@ -143,4 +157,4 @@ def serve_http(
             )
         app = BearerGuard(app, token)
     sys.stderr.flush()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
