@@ -65,3 +65,11 @@ def test_batches_by_token_budget_keep_each_text_its_own_vector() -> None:
     alone = np.stack([model.embed_query(t) for t in texts])
     assert together.shape == (len(texts), 384)
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_reads_only_texts_with_known_word_pieces() -> None:
+    model = BuiltinEmbedder()
+    for text in ("how do we retry", "💥 crash", "go", "fix the 🐛 in the parser", "def f(x):"):
+        assert model.reads(text), text
+    for text in ("🎉🎉", "*", "-h", "ℤ∀∃", "中文查询", "x" * 10_000, "", "   "):
+        assert not model.reads(text), text

@@ -121,6 +121,9 @@ class CountingEmbedder:
         self.queries += 1
         return self.inner.embed_query(text)
 
+    def reads(self, text: str) -> bool:
+        return self.inner.reads(text)
+
 
 def many_skills(folder: Path, count: int) -> None:
     topics = ["invoices", "maps", "sensors", "recipes", "tickets", "payroll", "video", "chat"]

@@ -68,3 +68,17 @@ def test_a_refused_tag_names_its_position_not_its_value(cli) -> None:
     res = cli("store", "--content", "fine", "--tags", "ops", TOKEN)
     assert res.code == 2 and "tag 2" in res.error["message"] and TOKEN[:8] not in res.stderr
     assert "github_token" in res.error["message"]
+
+
+def test_a_query_the_embedder_cannot_read_matches_nothing_by_meaning(cli) -> None:
+    """Emoji, symbols and one-letter queries embed like any other text of unknown pieces: a
+    10,000-character run of one letter came back for them at cosine 1.0."""
+    for content in ("x" * 10_000, "We retry failed uploads three times with backoff"):
+        assert cli("store", "--content", content, "--type", "knowledge").code == 0
+    for query in ("🎉🎉", "*", "-h", "ℤ∀∃", "中文查询"):
+        res = cli("retrieve", f"--query={query}", "--json")
+        assert res.doc["status"] == "no_match" and res.code == 1, (query, res.doc["results"])
+        auto = cli("auto", f"--query={query}")
+        assert auto.doc["context_chunks"] == [] and auto.code == 1, query
+    found = cli("retrieve", "--query", "how many times do uploads get retried", "--json").doc
+    assert "retry failed uploads" in found["results"][0]["content"]

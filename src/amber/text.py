@@ -8,6 +8,16 @@ import re
 _WORD = re.compile(r"\S+")
 
 
+MIN_READABLE = 2  # letters or digits a text needs before a vector of it means anything
+
+
+def readable(text: str) -> bool:
+    """Whether a text holds letters or digits enough to be embedded: a query of emoji, symbols
+    or one letter has no meaning an embedder can place, and its vector lands on whatever other
+    content-free text is stored."""
+    return sum(ch.isalnum() for ch in text[:4096]) >= MIN_READABLE
+
+
 def estimate_tokens(text: str) -> int:
     """A model-free token estimate (about four characters a token, as BPE tokenizers average)."""
     return max(1, math.ceil(len(text) / 4)) if text else 0

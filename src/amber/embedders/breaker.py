@@ -64,6 +64,9 @@ class Breaker:
             self._trip(exc)
             raise
 
+    def reads(self, text: str) -> bool:
+        return self.inner.reads(text)
+
     def embed_query(self, text: str) -> np.ndarray:
         self._check()
         try:

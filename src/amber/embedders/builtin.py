@@ -18,6 +18,7 @@ from tokenizers import Tokenizer
 
 from amber.embedders.base import EmbedderIdentity
 from amber.errors import BackendUnavailable
+from amber.text import MIN_READABLE, readable
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 256
@@ -95,6 +96,9 @@ def _session_from_cache(cache_dir: Path, options: ort.SessionOptions) -> ort.Inf
     return session
 
 
+UNKNOWN = "[UNK]"
+
+
 class BuiltinEmbedder:
     """Mean-pooled, L2-normalised sentence embeddings, 384-d, 256 word pieces per window."""
 
@@ -153,3 +157,15 @@ class BuiltinEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._infer([self._tokenizer.encode(text)])[0]
+
+    def reads(self, text: str) -> bool:
+        """Enough known word pieces: at least MIN_READABLE letters or digits in pieces the
+        vocabulary holds, and twice as many as the pieces it does not ([UNK]: emoji, most CJK,
+        words over 100 characters). Pooling over [UNK] alone gives one vector for all such
+        texts, so a query of them would match any stored text of them at cosine 1."""
+        if not readable(text):
+            return False
+        pieces = self._tokenizer.encode(text[:4096], add_special_tokens=False).tokens
+        unknown = sum(p == UNKNOWN for p in pieces)
+        known = sum(ch.isalnum() for p in pieces if p != UNKNOWN for ch in p.removeprefix("##"))
+        return known >= max(MIN_READABLE, 2 * unknown)

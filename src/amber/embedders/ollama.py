@@ -7,6 +7,7 @@ import numpy as np
 from amber.embedders.base import EmbedderIdentity
 from amber.errors import BackendUnavailable, InvalidInput
 from amber.ollama_api import OllamaConnection, OllamaFailure, full_name
+from amber.text import readable
 
 NOMIC = "nomic-embed-text"
 NOMIC_PREFIXES = "nomic:search_document/search_query"
@@ -197,3 +198,6 @@ class OllamaEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed_batch([self._query_prefix + text])[0]
+
+    def reads(self, text: str) -> bool:
+        return readable(text)

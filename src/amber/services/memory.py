@@ -84,10 +84,13 @@ class MemoryService:
             return None
 
     def embed_query(self, query: str) -> list[float] | None:
-        """The query's vector; the last one is kept, so the cache lookup, the memory search, the
-        feedback search and the router of one `auto` embed the task once."""
+        """The query's vector (None when the embedder is down or cannot read the query); the
+        last one is kept, so the cache lookup, the memory search, the feedback search and the
+        router of one `auto` embed the task once."""
         if self._last_query is not None and self._last_query[0] == query:
             return self._last_query[1]
+        if self.embedder is not None and not self.embedder.reads(query):
+            return None  # nothing in it the embedder can place: BM25 and exact matches only
         vectors = self.embed_texts([query], query=True)
         if not vectors:
             return None

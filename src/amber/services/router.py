@@ -160,7 +160,7 @@ class SkillRouter:
         self.prepare()
         if self._matrix is None:
             return None
-        if vector is None and not embed_task:
+        if vector is None and (not embed_task or not self.embedder.reads(task)):
             return None
         try:
             query = self.embedder.embed_query(task) if vector is None else np.asarray(vector)

@@ -48,7 +48,7 @@ def _dense(
     texts: list[str], task: str, embedder: Embedder | None, vector: Any, cache: VectorCache | None
 ) -> list[float] | None:
     """Best cosine of the task against each text's windows; None without an embedder."""
-    if embedder is None:
+    if embedder is None or (vector is None and not embedder.reads(task)):
         return None
     cache = cache or VectorCache(None, embedder)
     windows, owners = _windows(tuple(texts), embedder.window_words)
