@@ -23,6 +23,17 @@ def test_duplicate_is_idempotent_and_merges_tags(cli) -> None:
     listed = cli("list", "--json").doc
     assert listed["total"] == 1
     assert set(listed["memories"][0]["tags"]) == {"lint", "tools"}
+    assert again["tags"] == ["lint", "tools"] and "notes" not in again
+
+
+def test_a_duplicate_under_another_type_says_which_type_it_keeps(cli) -> None:
+    first = store(cli, "Pin numpy below 3 until the wheels ship")
+    again = cli(
+        "store", "--content", "Pin numpy below 3 until the wheels ship", "--type", "error"
+    ).doc
+    assert again["status"] == "duplicate" and again["type"] == "decision" == first["type"]
+    assert "keeps" in again["notes"][0] and f"amber forget {first['id']}" in again["notes"][0]
+    assert cli("get", first["id"], "--json").doc["memory"]["type"] == "decision"
 
 
 def test_near_duplicate_is_reported_with_existing_id(cli) -> None:

@@ -82,3 +82,15 @@ def test_a_query_the_embedder_cannot_read_matches_nothing_by_meaning(cli) -> Non
         assert auto.doc["context_chunks"] == [] and auto.code == 1, query
     found = cli("retrieve", "--query", "how many times do uploads get retried", "--json").doc
     assert "retry failed uploads" in found["results"][0]["content"]
+
+
+def test_a_value_starting_with_a_dash_gets_the_joined_form_as_its_hint(cli) -> None:
+    """click reads `-dash` as the unknown option `-d`; the bare message did not say why."""
+    res = cli("store", "--content", "fine", "--tags", "ok", "-dash")
+    assert res.code == 2 and "--tags=-dash" in res.error["hint"], res.error
+    short = cli("store", "--content", "fine", "-t", "ok", "-q")
+    assert "--tags=-q" in short.error["hint"], short.error
+    joined = cli("store", "--content", "fine", "--tags=-dash")
+    assert joined.code == 0 and joined.doc["tags"] == ["-dash"]
+    typo = cli("store", "--content", "fine", "--colour")
+    assert typo.code == 2 and "join it" not in typo.error["hint"]

@@ -118,9 +118,37 @@ def run(argv: list[str], call_of: Invocation | None = None) -> int:
         invocation.reset(token)
 
 
-def _usage_hint(argv: list[str]) -> str:
+def _usage_hint(argv: list[str], exc: Exception) -> str:
     known = argv[:1] and argv[0] in _click_command().commands
-    return f"see `amber {argv[0]} --help`" if known else "see `amber --help` for the commands"
+    see = f"see `amber {argv[0]} --help`" if known else "see `amber --help` for the commands"
+    option = getattr(exc, "option_name", None)  # click's NoSuchOption (or typer's copy of it)
+    value = _dash_value(argv, option) if isinstance(option, str) else None
+    if value is None:
+        return see
+    token, owner = value
+    return (
+        f"{token!r} was read as an option; if it is a value, join it to its option: "
+        f"{owner}={token}; or {see}"
+    )
+
+
+def _dash_value(argv: list[str], option: str) -> tuple[str, str] | None:
+    """The argument starting with a single '-' that click took for the unknown `option` (it
+    reads `-dash` as `-d`), and the long option before it, if any."""
+    if option.startswith("--"):
+        return None
+    command = _click_command().commands.get(argv[0]) if argv else None
+    longest = {
+        name: max(param.opts, key=len)
+        for param in (command.params if command is not None else [])
+        for name in param.opts
+    }
+    for i, token in enumerate(argv):
+        if token.startswith(option) and not token.startswith("--"):
+            before = (longest.get(t.split("=")[0]) for t in reversed(argv[1:i]))
+            owner = next((name for name in before if name), None)
+            return (token, owner) if owner else None
+    return None
 
 
 def _run(argv: list[str]) -> int:
@@ -139,7 +167,7 @@ def _run(argv: list[str]) -> int:
             {
                 "error": "usage",
                 "message": exc.format_message(),
-                "hint": _usage_hint(argv),
+                "hint": _usage_hint(argv, exc),
             }
         )
         return 2

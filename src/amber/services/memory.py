@@ -155,6 +155,8 @@ class MemoryService:
         return {
             "status": "stored",
             "id": mem_id,
+            "type": memory.type.value,
+            "tags": memory.tags,
             "chunks": len(chunks),
             "redactions": redactions,
             "near_duplicates": near,
@@ -177,7 +179,14 @@ class MemoryService:
             self._mark_superseded(old, mem_id)
         if key and existing.get("state") == "superseded":
             self.store.set_payload(self.collection, ids, {"state": "active", "superseded_by": ""})
-        return {"status": "duplicate", "id": mem_id, "redactions": redactions, "supersedes": stale}
+        return {
+            "status": "duplicate",
+            "id": mem_id,
+            "type": existing.get("type"),
+            "tags": merged,
+            "redactions": redactions,
+            "supersedes": stale,
+        }
 
     def ingest(
         self,

@@ -118,11 +118,15 @@ def store(ctx: Context, inp: StoreIn) -> Document:
         doc["filled_pending"] = catalog.fill_pending(memory, limit=PENDING_PER_CALL)
     doc.update(
         point_id=doc["id"],
-        type=inp.type,
         token_count=textops.estimate_tokens(inp.content),
         bm25_indexed=True,
     )
     notes = []
+    if doc["type"] != inp.type:
+        notes.append(
+            f"this content was already stored as type {doc['type']!r}, which it keeps (tags "
+            f"merged); to change the type, forget it (amber forget {doc['id']}) and store it again"
+        )
     if inp.resolve_contradictions:
         notes.append(
             "resolve_contradictions: amber does not guess which memory a new one contradicts; "
