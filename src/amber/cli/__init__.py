@@ -61,7 +61,10 @@ def _root(
         typer.echo(ctx.get_help())
 
 
-skills_app = typer.Typer(help="SKILL.md skills: list, show, validate, and teach the router.")
+skills_app = typer.Typer(
+    help="SKILL.md skills: list, show, validate, and teach the router.",
+    epilog="Example:  amber skills show python-patterns",
+)
 skills.skills.attach(skills_app)
 app.add_typer(skills_app, name="skills")
 for module in (memory, data, admin, evaluate, skills, task, mcp, init, hook):

@@ -24,7 +24,7 @@ def _progress(label: str, total: int, unit: str) -> Any:
     return Progress(label, total, unit).advance
 
 
-@commands("eval")
+@commands("eval", example="amber eval --dataset ../shared/datasets --limit-queries 100")
 def eval_(
     dataset: Annotated[
         list[Path],
@@ -34,13 +34,23 @@ def eval_(
             "them; repeat for a suite.",
         ),
     ],
-    split: Annotated[str, typer.Option("--split")] = "test",
+    split: Annotated[
+        str, typer.Option("--split", help="Which qrels/<SPLIT>.tsv holds the judgements.")
+    ] = "test",
     mode: Annotated[str, typer.Option("--mode", help="dense, bm25, hybrid or all.")] = "all",
     sweep: Annotated[
         bool,
         typer.Option("--sweep", help="Also score fixed RRF, DBSF and z-score variants."),
     ] = False,
-    limit_queries: Annotated[int | None, typer.Option("--limit-queries", min=1)] = None,
+    limit_queries: Annotated[
+        int | None,
+        typer.Option(
+            "--limit-queries",
+            min=1,
+            help="Score only the first N queries of each set, for a quick look (the index "
+            "still holds the whole corpus).",
+        ),
+    ] = None,
     fusion: Annotated[
         str | None,
         typer.Option("--fusion", help="Fuse hybrid with this method instead of the setting."),
