@@ -264,6 +264,32 @@ def test_budget_tokens_limits_context(cli) -> None:
     assert doc["tokens"] <= 200 and doc["total_chunks"] >= 1
 
 
+def test_a_memory_over_the_budget_is_given_where_the_query_is_answered(cli) -> None:
+    """A long log came back cut at its start (or not at all) however deep the match lay."""
+    lines = [
+        f"11:{i % 60:02d} INFO worker-{i % 7}: batch {i} done in {i % 90} ms" for i in range(900)
+    ]
+    lines[640] = (
+        "12:00 ERROR payment-client: TLS handshake timeout to api.stripe.com, retries spent"
+    )
+    log = "\n".join(lines)
+    stored = store(cli, log, "--tags", "logs")
+    store(cli, "We pin the payment client's timeout to 10 seconds")
+    doc = cli(
+        "auto", "--query", "payment client TLS handshake timeout", "--budget-tokens", "800"
+    ).doc
+    assert doc["tokens"] <= 800
+    cut = next(c for c in doc["context_chunks"] if c["id"] == stored["id"])
+    assert "TLS handshake timeout to api.stripe.com" in cut["content"]
+    span = cut["excerpt"]
+    assert span["of_chars"] == len(log) and cut["content"] == log[span["start"] : span["end"]]
+    assert span["start"] > 0 and cut["tokens"] <= 500
+    whole = [c for c in doc["context_chunks"] if c["id"] != stored["id"]]
+    assert whole and all(c["excerpt"] is None for c in whole)
+    tiny = cli("auto", "--query", "payment client TLS handshake timeout", "--budget-tokens", "20")
+    assert tiny.doc["tokens"] <= 20 and tiny.doc["total_chunks"] == 1
+
+
 def test_restoring_an_old_keyed_decision_makes_it_current_again(cli) -> None:
     first = store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")
     second = store(cli, "Deploys happen on Thursdays", "--key", "deploy-day")

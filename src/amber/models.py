@@ -72,12 +72,15 @@ class ScoredMemory:
     dense: SignalScore = field(default_factory=SignalScore)
     bm25: SignalScore = field(default_factory=SignalScore)
     tokens: int = 0
+    matched_chunk: int | None = None  # the chunk the dense list matched, when it did
+    excerpt: tuple[int, int] | None = None  # characters of the content given, when not all
 
     def chunk(self) -> dict[str, Any]:
         m = self.memory
+        cut = self.excerpt
         return {
             "id": m.id,
-            "content": m.content,
+            "content": m.content if cut is None else m.content[cut[0] : cut[1]],
             "type": m.type.value,
             "tags": m.tags,
             "project": m.project or None,
@@ -87,4 +90,7 @@ class ScoredMemory:
             "dense": self.dense.as_dict(),
             "bm25": self.bm25.as_dict(),
             "tokens": self.tokens,
+            "excerpt": None
+            if cut is None
+            else {"start": cut[0], "end": cut[1], "of_chars": len(m.content)},
         }

@@ -6,6 +6,7 @@ import math
 import re
 
 _WORD = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 
 
 MIN_READABLE = 2  # letters or digits a text needs before a vector of it means anything
@@ -23,18 +24,51 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
+def _starts(words: int, window: int, overlap: int) -> list[int]:
+    """The word each window of `chunk_words` starts at."""
+    step = max(1, window - overlap)
+    starts = []
+    for start in range(0, words, step):
+        starts.append(start)
+        if start + window >= words:
+            break
+    return starts
+
+
 def chunk_words(text: str, window: int, overlap: int) -> list[str]:
     """Split text into overlapping windows of at most `window` words; short text stays whole."""
     words = _WORD.findall(text)
     if len(words) <= window:
         return [text]
-    step = max(1, window - overlap)
-    chunks = []
-    for start in range(0, len(words), step):
-        chunks.append(" ".join(words[start : start + window]))
-        if start + window >= len(words):
-            break
-    return chunks
+    return [" ".join(words[s : s + window]) for s in _starts(len(words), window, overlap)]
+
+
+def chunk_span(text: str, index: int, window: int, overlap: int) -> tuple[int, int]:
+    """The characters of `text` that window `index` of `chunk_words` was taken from."""
+    words = [m.span() for m in _WORD.finditer(text)]
+    if len(words) <= window:
+        return 0, len(text)
+    starts = _starts(len(words), window, overlap)
+    first = starts[min(max(index, 0), len(starts) - 1)]
+    return words[first][0], words[min(first + window, len(words)) - 1][1]
+
+
+def excerpt_span(text: str, around: tuple[int, int], chars: int) -> tuple[int, int]:
+    """At most `chars` characters of `text`: the span `around` (its start, if it is longer),
+    widened evenly on both sides, cut at whitespace where a word would be split."""
+    start, end = around
+    if end - start >= chars:
+        end = start + chars
+    else:
+        start = max(0, start - (chars - (end - start)) // 2)
+        end = min(len(text), start + chars)
+        start = max(0, end - chars)
+    spaces = [m.start() for m in _SPACE.finditer(text, start, end)]
+    if start > 0 and not text[start - 1].isspace() and spaces and spaces[0] + 1 < end:
+        start = spaces[0] + 1
+    if end < len(text) and not text[end].isspace() and spaces and spaces[-1] > start:
+        end = spaces[-1]
+    return start, end
 
 
 def normalise_tags(raw: list[str] | None) -> list[str]:

@@ -3,6 +3,7 @@ a token budget. The core of `auto` and of `route`; the query arrives validated a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from amber import text as textops
@@ -60,7 +61,7 @@ def recall(
     if found.objection:
         doc["cache_objection"] = found.objection
     results = memory.hybrid.search(query, filters, top_k, vector=vector)
-    packed, used = pack(results, budget_tokens)
+    packed, used = pack(results, budget_tokens, focus(memory, query))
     doc.update(
         status="memory_match" if packed else "no_match",
         source="memory" if packed else "none",
@@ -72,18 +73,45 @@ def recall(
     return doc
 
 
-def pack(results: list[ScoredMemory], budget: int) -> tuple[list[ScoredMemory], int]:
-    """Keep results, best first, while their estimated tokens fit the budget."""
+MIN_EXCERPT = 64  # tokens: less of a long memory than this is not worth handing over
+EXCERPT_TOKENS = 500  # the most of one memory given when all of it does not fit the budget
+Focus = Callable[[ScoredMemory], tuple[int, int]]
+
+
+def focus(memory: MemoryService, query: str) -> Focus:
+    """Where in a memory the query is answered: the chunk holding most of the query's terms,
+    the chunk the dense list matched winning ties (and standing alone when no term is held)."""
+    window, overlap = memory.window()
+    terms = set(memory.bm25.query(query).indices)
+
+    def span(item: ScoredMemory) -> tuple[int, int]:
+        content = item.memory.content
+        pieces = textops.chunk_words(content, window, overlap)
+        score = [len(terms & set(memory.bm25.query(piece).indices)) for piece in pieces]
+        if item.matched_chunk is not None and item.matched_chunk < len(score):
+            score[item.matched_chunk] += 0.5
+        best = max(range(len(pieces)), key=score.__getitem__)
+        return textops.chunk_span(content, best, window, overlap)
+
+    return span
+
+
+def pack(results: list[ScoredMemory], budget: int, where: Focus) -> tuple[list[ScoredMemory], int]:
+    """Keep results, best first, while their estimated tokens fit the budget; one that does not
+    fit is given as an excerpt (at most EXCERPT_TOKENS, around where the query is answered)
+    when MIN_EXCERPT tokens are left, or when nothing else was kept."""
     kept: list[ScoredMemory] = []
     used = 0
     for item in results:
-        if used + item.tokens <= budget:
+        room = budget - used
+        if item.tokens <= room:
             kept.append(item)
             used += item.tokens
-    if not kept and results:
-        first = results[0]
-        cut = first.memory.content[: budget * 4]
-        first.memory = first.memory.model_copy(update={"content": cut})
-        first.tokens = textops.estimate_tokens(cut)
-        kept, used = [first], first.tokens
+        elif room >= MIN_EXCERPT or not kept:
+            content = item.memory.content
+            start, end = textops.excerpt_span(content, where(item), min(room, EXCERPT_TOKENS) * 4)
+            item.excerpt = (start, end)
+            item.tokens = textops.estimate_tokens(content[start:end])
+            kept.append(item)
+            used += item.tokens
     return kept, used

@@ -16,7 +16,7 @@ from amber.services.layout import MAX_QUERY_CHARS, Filters, validate_text
 from amber.stores.base import Store, Where
 from amber.stores.bm25 import Bm25Encoder
 
-RANKED = ("memory_id",)  # what the candidate lists read of each hit; the heads are fetched
+RANKED = ("memory_id", "chunk")  # what the candidate lists read of a hit; heads are fetched
 
 
 @dataclass
@@ -74,6 +74,7 @@ class HybridSearch:
         self.store, self.collection, self.bm25, self.config = store, collection, bm25, config
         self.embed_query = embed_query
         self._candidate_query = ""
+        self._best_chunk: dict[str, int] = {}  # memory id -> its chunk the dense list matched
 
     def candidates(
         self,
@@ -84,8 +85,9 @@ class HybridSearch:
         vector: list[float] | None = None,
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The dense and BM25 candidate lists (memory id, score), best first, under one filter.
-        The query is kept for the `combine` that follows (adaptive fusion reads it)."""
-        self._candidate_query = query
+        The query is kept for the `combine` that follows (adaptive fusion reads it), and each
+        dense candidate's best chunk for the `search` that follows."""
+        self._candidate_query, self._best_chunk = query, {}
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             vector = vector if vector is not None else self.embed_query(query)
@@ -94,7 +96,9 @@ class HybridSearch:
                 hits = self.store.search_dense(self.collection, vector, where, n * 2, RANKED)
                 for hit in hits:
                     mid = hit.payload["memory_id"]
-                    best[mid] = max(best.get(mid, -1.0), hit.score)
+                    if hit.score > best.get(mid, -1.0):
+                        best[mid] = hit.score
+                        self._best_chunk[mid] = int(hit.payload.get("chunk", 0))
                 dense = sorted(best.items(), key=lambda kv: -kv[1])[:n]
         sparse: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
@@ -211,6 +215,7 @@ class HybridSearch:
                 SignalScore(*d) if d else SignalScore(),
                 SignalScore(*b) if b else SignalScore(),
                 textops.estimate_tokens(memory.content),
+                self._best_chunk.get(mid),
             )
             if apply_floor and not self.evidence(terms, item, fused.coverage.get(mid)):
                 continue
