@@ -288,6 +288,11 @@ def test_a_memory_over_the_budget_is_given_where_the_query_is_answered(cli) -> N
     assert whole and all(c["excerpt"] is None for c in whole)
     tiny = cli("auto", "--query", "payment client TLS handshake timeout", "--budget-tokens", "20")
     assert tiny.doc["tokens"] <= 20 and tiny.doc["total_chunks"] == 1
+    found = cli("retrieve", "--query", "TLS handshake timeout", "--budget-tokens", "300", "--json")
+    assert found.doc["total_tokens_estimate"] <= 300 and found.doc["total"] == 2
+    assert any(c["excerpt"] and "api.stripe.com" in c["content"] for c in found.doc["results"])
+    unbounded = cli("retrieve", "--query", "TLS handshake timeout", "--json").doc["results"]
+    assert all(c["excerpt"] is None for c in unbounded) and log in [c["content"] for c in unbounded]
 
 
 def test_restoring_an_old_keyed_decision_makes_it_current_again(cli) -> None:

@@ -178,6 +178,7 @@ class RetrieveIn(Filters):
     vector_weight: Weight = None
     text_weight: Weight = None
     why_not: Annotated[str | None, _memory_id("why_not")] = None
+    budget_tokens: Budget = None
 
 
 class StoreIn(Input):

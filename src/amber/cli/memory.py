@@ -138,6 +138,14 @@ def retrieve(
         float | None,
         typer.Option("--threshold", help="Dense similarity a match needs. Default: 0.40."),
     ] = None,
+    budget_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--budget-tokens",
+            help="Keep the results within this many tokens, long ones as excerpts (as auto "
+            "does). Default: no limit.",
+        ),
+    ] = None,
     vector_weight: VectorWeightOpt = None,
     text_weight: TextWeightOpt = None,
     wing: WingOpt = None,

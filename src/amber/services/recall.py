@@ -98,8 +98,9 @@ def focus(memory: MemoryService, query: str) -> Focus:
 
 def pack(results: list[ScoredMemory], budget: int, where: Focus) -> tuple[list[ScoredMemory], int]:
     """Keep results, best first, while their estimated tokens fit the budget; one that does not
-    fit is given as an excerpt (at most EXCERPT_TOKENS, around where the query is answered)
-    when MIN_EXCERPT tokens are left, or when nothing else was kept."""
+    fit is given as an excerpt around where the query is answered, of half the tokens left (at
+    least MIN_EXCERPT, at most EXCERPT_TOKENS), when MIN_EXCERPT are left or nothing else was
+    kept."""
     kept: list[ScoredMemory] = []
     used = 0
     for item in results:
@@ -109,7 +110,8 @@ def pack(results: list[ScoredMemory], budget: int, where: Focus) -> tuple[list[S
             used += item.tokens
         elif room >= MIN_EXCERPT or not kept:
             content = item.memory.content
-            start, end = textops.excerpt_span(content, where(item), min(room, EXCERPT_TOKENS) * 4)
+            size = min(room, EXCERPT_TOKENS, max(MIN_EXCERPT, room // 2))  # room for the rest
+            start, end = textops.excerpt_span(content, where(item), size * 4)
             item.excerpt = (start, end)
             item.tokens = textops.estimate_tokens(content[start:end])
             kept.append(item)

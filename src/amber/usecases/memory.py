@@ -24,7 +24,7 @@ from amber.services import catalog
 from amber.services.explain import why_not
 from amber.services.layout import Filters as Where
 from amber.services.memory import MemoryService
-from amber.services.recall import chunk, recall
+from amber.services.recall import chunk, focus, pack, recall
 from amber.services.router import FEEDBACK_TAG
 from amber.settings import Settings
 from amber.timing import Clock
@@ -154,6 +154,8 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
         results = memory.hybrid.search(
             inp.query, where(ctx, inp, project), inp.top_k, mode=inp.mode
         )
+        if inp.budget_tokens is not None:
+            results, _ = pack(results, inp.budget_tokens, focus(memory, inp.query))
         chunks = [chunk(r) for r in results]
         if not inp.explain:  # per-signal ranks are for --explain; the scores stay (compat keys)
             for item in chunks:
