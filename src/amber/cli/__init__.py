@@ -137,7 +137,7 @@ def _usage_hint(argv: list[str], exc: Exception) -> str:
 
 def _dash_value(argv: list[str], option: str) -> tuple[str, str] | None:
     """The argument starting with a single '-' that click took for the unknown `option` (it
-    reads `-dash` as `-d`), and the long option before it, if any."""
+    reads `-dash` as `-d`), and the long name of the option it follows (None without one)."""
     if option.startswith("--"):
         return None
     command = _click_command().commands.get(argv[0]) if argv else None
