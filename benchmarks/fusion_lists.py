@@ -25,6 +25,7 @@ from amber.services.eval_index import open_index
 from amber.settings import Settings
 
 DEPTH = 100
+LISTS = "opening"  # how the dense list scores a memory of many chunks (search._by_memory)
 NEIGHBOURS = 100  # nearest memories kept per memory, for the density of any k up to this
 Ranked = list[tuple[str, float]]
 
@@ -64,7 +65,8 @@ def load_lists(folder: Path, settings: Settings, split: str = "test") -> Lists:
     )
     try:
         depth = index.memory.config.candidates
-        cache = settings.cache_dir / "fusion-lists" / f"{index.key}-{queries_hash[:12]}.json.gz"
+        name = f"{index.key}-{LISTS}-{queries_hash[:12]}.json.gz"
+        cache = settings.cache_dir / "fusion-lists" / name
         if cache.is_file():
             with gzip.open(cache, "rt", encoding="utf-8") as handle:
                 stored = json.load(handle)
