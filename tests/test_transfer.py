@@ -279,7 +279,7 @@ def test_import_with_the_embedder_down_keeps_memories_pending(
         assert (doc["imported"], doc["pending_embedding"]) == (5, 5)
         assert doc["degraded"] and doc["degraded"][0]["signal"] == "dense"
         found = ok(cli("retrieve", "--query", "htmx admin pages", "--all-projects"))
-        assert found["search_type"] == "hybrid" and found["results"]  # BM25 still finds it
+        assert found["search_type"] == "bm25" and found["results"]  # BM25 still finds it
         fake.mode = "ok"
         assert ok(cli("reindex", "--pending"))["pending"] == 0
 

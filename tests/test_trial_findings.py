@@ -82,6 +82,41 @@ def test_a_query_the_embedder_cannot_read_matches_nothing_by_meaning(cli) -> Non
         assert auto.doc["context_chunks"] == [] and auto.code == 1, query
     found = cli("retrieve", "--query", "how many times do uploads get retried", "--json").doc
     assert "retry failed uploads" in found["results"][0]["content"]
+    skipped = cli("retrieve", "--query=🔥🔥", "--json").doc
+    assert skipped["search_type"] == "bm25" and skipped["degraded"][0]["signal"] == "dense"
+    normal = cli("retrieve", "--query", "upload retries", "--json").doc
+    assert normal["search_type"] == "hybrid" and normal["degraded"] == []
+
+
+def test_content_the_embedder_cannot_read_is_found_by_its_words_only(cli) -> None:
+    """Stored emoji or one long token pooled to one vector that any such query met (a mixed
+    query like "🐛 ok" too, at dense 0.73); they now get directions of their own."""
+    for content in ("🎉🎉🎉", "😀😀 😀", "x" * 5000):
+        assert cli("store", "--content", content, "--type", "knowledge").code == 0
+    for query in ("🐛 ok", "🚀 ab", "ab 🔥🔥🔥🔥", "éé", "🔥🔥🔥🔥"):
+        res = cli("retrieve", f"--query={query}", "--explain", "--json")
+        assert res.doc["status"] == "no_match", (query, res.doc["results"])
+    again = cli("store", "--content", "🎊🎊🎊", "--type", "knowledge").doc
+    assert again["near_duplicates"] == [], "two unreadable texts are not near each other"
+
+
+def test_one_symbol_or_script_apart_is_not_the_same_question_for_the_cache(cli) -> None:
+    cached = ("✅ tests pass on the release branch", "SHIP IT")
+    assert cli("cache-store", "--query", cached[0], "--response", cached[1]).code == 0
+    same = cli("auto", "--query", cached[0]).doc
+    assert same["cache_hit"] is True
+    for query in ("❌ tests pass on the release branch", "⚠ tests pass on the release branch"):
+        doc = cli("auto", "--query", query).doc
+        assert doc["cache_hit"] is False and "symbols" in doc["cache_objection"], doc
+
+
+def test_chinese_is_found_by_the_words_in_it(cli) -> None:
+    """BM25 kept a run of CJK characters as one term: only the whole string found it."""
+    stored = cli("store", "--content", "数据库连接池的大小设置为二十", "--type", "decision").doc
+    for query in ("数据库", "连接池", "连接池的大小"):
+        res = cli("retrieve", "--query", query, "--json").doc
+        assert [r["id"] for r in res["results"]] == [stored["id"]], query
+    assert cli("retrieve", "--query", "天气预报", "--json").doc["status"] == "no_match"
 
 
 def test_a_value_starting_with_a_dash_gets_the_joined_form_as_its_hint(cli) -> None:

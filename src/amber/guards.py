@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _NEGATIONS = {
     "no",
@@ -86,6 +87,16 @@ def _quoted(text: str) -> set[str]:
     return {next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text)}
 
 
+def _beyond_words(text: str) -> set[str]:
+    """Characters the word guards cannot see, and an embedder may not either (pooled as one
+    unknown piece): symbols and emoji ("✅" against "❌"), and letters of scripts past Latin."""
+    return {
+        ch
+        for ch in text
+        if unicodedata.category(ch)[0] == "S" or (ord(ch) > 0x24F and ch.isalpha())
+    }
+
+
 def objection(cached_query: str, query: str) -> str | None:
     """Why one query's cached answer must not serve the other; None when nothing objects."""
     if _opposed(_words(cached_query), _words(query)):
@@ -98,4 +109,6 @@ def objection(cached_query: str, query: str) -> str | None:
         i.lower() for i in _IDENT.findall(query)
     }:
         return "identifiers differ"
+    if _beyond_words(cached_query) != _beyond_words(query):
+        return "symbols or non-Latin text differ"
     return None

@@ -160,12 +160,16 @@ class BuiltinEmbedder:
 
     def reads(self, text: str) -> bool:
         """Enough known word pieces: at least MIN_READABLE letters or digits in pieces the
-        vocabulary holds, and twice as many as the pieces it does not ([UNK]: emoji, most CJK,
-        words over 100 characters). Pooling over [UNK] alone gives one vector for all such
-        texts, so a query of them would match any stored text of them at cosine 1."""
+        vocabulary holds, and twice as many as the characters it does not ([UNK]: emoji, most
+        CJK, words over 100 characters; a glued run of them is one piece). Pooling over [UNK]
+        gives one vector for all such texts, so a query of them matched any stored one."""
         if not readable(text):
             return False
-        pieces = self._tokenizer.encode(text[:4096], add_special_tokens=False).tokens
-        unknown = sum(p == UNKNOWN for p in pieces)
-        known = sum(ch.isalnum() for p in pieces if p != UNKNOWN for ch in p.removeprefix("##"))
+        found = self._tokenizer.encode(text[:4096], add_special_tokens=False)
+        known = unknown = 0
+        for piece, (start, end) in zip(found.tokens, found.offsets, strict=True):
+            if piece == UNKNOWN:
+                unknown += max(1, end - start)
+            else:
+                known += sum(ch.isalnum() for ch in piece.removeprefix("##"))
         return known >= max(MIN_READABLE, 2 * unknown)

@@ -3,6 +3,7 @@ hybrid search over them (services/search.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +35,27 @@ FILTER_FIELDS = (
     "state",
     "embedding",
 )  # copied onto every chunk so filters see every chunk
+
+
+def document_vectors(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """The embedder's vectors of texts to store, but a text it cannot read (emoji, one long
+    token, an unknown script) gets a direction drawn from its own hash instead: pooled unknown
+    pieces put all such texts on one vector, which any other unreadable text matched at cosine
+    near 1, while a random direction lies far from every text (cosine about 0 +- 0.05 in 384
+    dimensions), so such a memory is found by its words only."""
+    vectors = embedder.embed_documents(texts)
+    for row, text in enumerate(texts):
+        if not embedder.reads(text):
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            draw = np.random.default_rng(seed).standard_normal(vectors.shape[1])
+            vectors[row] = (draw / np.linalg.norm(draw)).astype(vectors.dtype)
+    return vectors
+
+
+UNREADABLE = (
+    "the query holds too little the embedder can read (symbols, emoji, one letter, an unknown "
+    "script): dense similarity was skipped"
+)
 
 
 class MemoryService:
@@ -77,7 +99,7 @@ class MemoryService:
         try:
             if query:
                 return [self.embedder.embed_query(texts[0]).tolist()]
-            return [v.tolist() for v in self.embedder.embed_documents(texts)]
+            return [v.tolist() for v in document_vectors(self.embedder, texts)]
         except BackendUnavailable as exc:
             self.embedder = None
             self.degraded.append({"signal": "dense", "reason": exc.message})
@@ -90,7 +112,10 @@ class MemoryService:
         if self._last_query is not None and self._last_query[0] == query:
             return self._last_query[1]
         if self.embedder is not None and not self.embedder.reads(query):
-            return None  # nothing in it the embedder can place: BM25 and exact matches only
+            skipped = {"signal": "dense", "reason": UNREADABLE}
+            if skipped not in self.degraded:
+                self.degraded.append(skipped)
+            return None
         vectors = self.embed_texts([query], query=True)
         if not vectors:
             return None

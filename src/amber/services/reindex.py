@@ -10,7 +10,7 @@ from typing import Any
 from amber import text as textops
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.errors import AmberError, BackendUnavailable, InvalidInput
-from amber.services.memory import MemoryService
+from amber.services.memory import MemoryService, document_vectors
 from amber.services.transfer import BATCH, Advance, Meter, iter_memories, memory_ids
 from amber.stores.base import Store, Where
 
@@ -36,7 +36,7 @@ def _copy(
         items = list(iter_memories(source, ids[start : start + batch]))
         chunk_lists = [textops.chunk_words(m.content, *target.window()) for m in items]
         flat = [c for chunks in chunk_lists for c in chunks]
-        vectors = embedder.embed_documents(flat).tolist() if flat else []
+        vectors = document_vectors(embedder, flat).tolist() if flat else []
         offset = 0
         for item, chunks in zip(items, chunk_lists, strict=True):
             own = vectors[offset : offset + len(chunks)]

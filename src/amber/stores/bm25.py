@@ -16,6 +16,18 @@ from amber.stores.edge import bm25_vector
 # Identifiers such as snake_case, camelCase, dotted.names and paths/with/slashes.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./:\-][A-Za-z_][A-Za-z0-9_]*)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# Scripts written without spaces between words: Chinese, Japanese kana, Korean syllables.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Extra BM25 terms for runs of CJK characters, which the word tokenizer keeps as one term
+    however long: each pair of neighbouring characters ("数据库" -> "数据", "据库"), or the
+    character itself in a run of one. A query then matches a stored run it is part of."""
+    terms: list[str] = []
+    for run in _CJK.findall(text):
+        terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return terms
 
 
 def identifier_parts(text: str) -> list[str]:
@@ -39,7 +51,7 @@ def identifier_parts(text: str) -> list[str]:
 
 
 def _expand(text: str) -> str:
-    parts = identifier_parts(text)
+    parts = identifier_parts(text) + cjk_bigrams(text)
     return f"{text} {' '.join(parts)}" if parts else text
 
 

@@ -168,7 +168,7 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
             "chunks": chunks,
             "total_chunks": len(chunks),
             "total_tokens_estimate": sum(c["tokens"] for c in chunks),
-            "search_type": inp.mode,
+            "search_type": searched(memory, inp.query, inp.mode),
             "degraded": memory.degraded,
         }
         if inp.explain:
@@ -179,6 +179,14 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
                 memory, inp.query, vector, where(ctx, inp, project), inp.top_k, inp.why_not
             )
     return doc
+
+
+def searched(memory: MemoryService, query: str, mode: str) -> str:
+    """The search that ran: hybrid falls back to BM25 when the query got no vector (the
+    embedder is down or cannot read it; `degraded` says which)."""
+    if mode == "hybrid" and memory.embed_query(query) is None:
+        return "bm25"
+    return mode
 
 
 def fusion_settings(memory: MemoryService) -> Document:
