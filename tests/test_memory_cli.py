@@ -295,6 +295,25 @@ def test_a_memory_over_the_budget_is_given_where_the_query_is_answered(cli) -> N
     assert all(c["excerpt"] is None for c in unbounded) and log in [c["content"] for c in unbounded]
 
 
+def test_a_small_excerpt_still_holds_the_line_that_answers(cli) -> None:
+    """At 64-150 tokens the excerpt began at its window's start, before the answering line."""
+    lines = [
+        f"11:{i % 60:02d} INFO web-{i % 5}: request {i} served, connection reused"
+        for i in range(700)
+    ]
+    lines[450] = "12:00 ERROR db: postgres connection refused by pgbouncer at 10.0.0.5:6432"
+    lines.append("13:00 FATAL shutdown: disk quota exceeded on /var/lib/postgresql")
+    store(cli, "\n".join(lines), "--tags", "log")
+    for budget in ("64", "100", "150"):
+        doc = cli(
+            "auto", "--query", "postgres connection refused pgbouncer", "--budget-tokens", budget
+        )
+        (only,) = doc.doc["context_chunks"]
+        assert "refused by pgbouncer" in only["content"] and only["tokens"] <= int(budget)
+    last = cli("auto", "--query", "disk quota exceeded at shutdown", "--budget-tokens", "64").doc
+    assert last["context_chunks"][0]["content"].rstrip().endswith("/var/lib/postgresql")
+
+
 def test_restoring_an_old_keyed_decision_makes_it_current_again(cli) -> None:
     first = store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")
     second = store(cli, "Deploys happen on Thursdays", "--key", "deploy-day")

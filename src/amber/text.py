@@ -55,7 +55,8 @@ def chunk_span(text: str, index: int, window: int, overlap: int) -> tuple[int, i
 
 def excerpt_span(text: str, around: tuple[int, int], chars: int) -> tuple[int, int]:
     """At most `chars` characters of `text`: the span `around` (its start, if it is longer),
-    widened evenly on both sides, cut at whitespace where a word would be split."""
+    widened evenly on both sides, then cut at a line break near either edge (a quarter of the
+    excerpt at most, outside `around`), else at whitespace where a word would be split."""
     start, end = around
     if end - start >= chars:
         end = start + chars
@@ -63,12 +64,26 @@ def excerpt_span(text: str, around: tuple[int, int], chars: int) -> tuple[int, i
         start = max(0, start - (chars - (end - start)) // 2)
         end = min(len(text), start + chars)
         start = max(0, end - chars)
+    slack = chars // 4
+    if start > 0 and text[start - 1] != "\n":
+        line = text.find("\n", start, min(start + slack, around[0]))
+        if line != -1:
+            start = line + 1
+    if end < len(text) and text[end] != "\n":
+        line = text.rfind("\n", max(end - slack, around[1], start), end)
+        if line != -1:
+            end = line
     spaces = [m.start() for m in _SPACE.finditer(text, start, end)]
     if start > 0 and not text[start - 1].isspace() and spaces and spaces[0] + 1 < end:
         start = spaces[0] + 1
     if end < len(text) and not text[end].isspace() and spaces and spaces[-1] > start:
         end = spaces[-1]
     return start, end
+
+
+def word_spans(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """The words of text[start:end], with where each lies."""
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
 
 
 def normalise_tags(raw: list[str] | None) -> list[str]:

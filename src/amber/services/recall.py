@@ -75,43 +75,70 @@ def recall(
 
 MIN_EXCERPT = 64  # tokens: less of a long memory than this is not worth handing over
 EXCERPT_TOKENS = 500  # the most of one memory given when all of it does not fit the budget
-Focus = Callable[[ScoredMemory], tuple[int, int]]
+Focus = Callable[[ScoredMemory, int], tuple[int, int]]  # (result, characters) -> span
 
 
 def focus(memory: MemoryService, query: str) -> Focus:
-    """Where in a memory the query is answered: the chunk holding most of the query's terms,
-    the chunk the dense list matched winning ties (and standing alone when no term is held)."""
+    """Where in a memory the query is answered: in the chunk holding most of the query's terms
+    (the chunk the dense list matched winning ties, and standing alone when no term is held),
+    the run of words that fits the excerpt and holds the most of them."""
     window, overlap = memory.window()
     terms = set(memory.bm25.query(query).indices)
 
-    def span(item: ScoredMemory) -> tuple[int, int]:
+    def held(piece: str) -> set[int]:
+        return terms & set(memory.bm25.query(piece).indices)
+
+    def span(item: ScoredMemory, chars: int) -> tuple[int, int]:
         content = item.memory.content
         pieces = textops.chunk_words(content, window, overlap)
-        score = [len(terms & set(memory.bm25.query(piece).indices)) for piece in pieces]
+        score = [float(len(held(piece))) for piece in pieces]
         if item.matched_chunk is not None and item.matched_chunk < len(score):
             score[item.matched_chunk] += 0.5
         best = max(range(len(pieces)), key=score.__getitem__)
-        return textops.chunk_span(content, best, window, overlap)
+        start, end = textops.chunk_span(content, best, window, overlap)
+        return _densest(textops.word_spans(content, start, end), held, chars) or (start, end)
 
     return span
 
 
+def _densest(
+    words: list[tuple[int, int, str]], held: Callable[[str], set[int]], chars: int
+) -> tuple[int, int] | None:
+    """The run of words at most `chars` long holding the most distinct query terms (then the
+    most matching words); None when no word holds one."""
+    hits = [(start, end, found) for start, end, word in words if (found := held(word))]
+    best: tuple[int, int] | None = None
+    best_key = (0, 0)
+    for i, (first, _, _) in enumerate(hits):
+        seen: set[int] = set()
+        last, count = first, 0
+        for _, end, found in hits[i:]:
+            if end - first > chars:
+                break
+            seen |= found
+            last, count = end, count + 1
+        if (len(seen), count) > best_key:
+            best_key, best = (len(seen), count), (first, last)
+    return best
+
+
 def pack(results: list[ScoredMemory], budget: int, where: Focus) -> tuple[list[ScoredMemory], int]:
     """Keep results, best first, while their estimated tokens fit the budget; one that does not
-    fit is given as an excerpt around where the query is answered, of half the tokens left (at
-    least MIN_EXCERPT, at most EXCERPT_TOKENS), when MIN_EXCERPT are left or nothing else was
-    kept."""
+    fit is given as an excerpt around where the query is answered, when MIN_EXCERPT tokens are
+    left or nothing else was kept: half the tokens left when results follow it (at least
+    MIN_EXCERPT), all of them for the last, EXCERPT_TOKENS at most."""
     kept: list[ScoredMemory] = []
     used = 0
-    for item in results:
+    for place, item in enumerate(results, 1):
         room = budget - used
         if item.tokens <= room:
             kept.append(item)
             used += item.tokens
         elif room >= MIN_EXCERPT or not kept:
             content = item.memory.content
-            size = min(room, EXCERPT_TOKENS, max(MIN_EXCERPT, room // 2))  # room for the rest
-            start, end = textops.excerpt_span(content, where(item), size * 4)
+            share = room if place == len(results) else max(MIN_EXCERPT, room // 2)
+            size = min(room, EXCERPT_TOKENS, share)
+            start, end = textops.excerpt_span(content, where(item, size * 4), size * 4)
             item.excerpt = (start, end)
             item.tokens = textops.estimate_tokens(content[start:end])
             kept.append(item)
