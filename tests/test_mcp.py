@@ -315,3 +315,10 @@ def test_a_port_already_taken_is_a_clear_error(cli) -> None:
         res = cli("mcp", "--http", str(port))
     assert res.code == 2 and res.error["error"] == "invalid_input", res.error
     assert f"127.0.0.1:{port}" in res.error["message"] and "--http PORT" in res.error["hint"]
+
+
+def test_a_host_that_does_not_resolve_or_is_not_here_says_so(cli) -> None:
+    unknown = cli("mcp", "--http", "18767", "--host", "nosuchhost.invalid", "--allow-remote")
+    assert unknown.code == 2 and "does not resolve" in unknown.error["message"], unknown.error
+    absent = cli("mcp", "--http", "18767", "--host", "192.0.2.1", "--allow-remote")
+    assert absent.code == 2 and "not an address of this machine" in absent.error["hint"]

@@ -8,6 +8,7 @@ the names this machine answers to (plus AMBER_MCP_ALLOWED_HOSTS).
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import secrets
@@ -100,16 +101,31 @@ class BearerGuard:
         await self.app(scope, receive, send)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _family(host: str, port: int) -> socket.AddressFamily:
+    try:
+        return socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise InvalidInput(
+            f"--host {host} does not resolve: {exc.strerror or exc}",
+            hint="give an address of this machine (127.0.0.1, 0.0.0.0 for all) or a name "
+            "that resolves to one",
+        ) from exc
+
+
+def _listen(host: str, port: int, family: socket.AddressFamily) -> socket.socket:
     """Bind before the address is printed, so a client that reads it can connect at once."""
     try:
-        family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host.strip("[]"), port), family=family, backlog=128)
     except OSError as exc:
-        raise InvalidInput(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            hint=f"choose another port with --http PORT, or stop what holds it "
+        hints = {
+            errno.EADDRINUSE: "choose another port with --http PORT, or stop what holds it "
             f"(ss -ltnp | grep :{port})",
+            errno.EADDRNOTAVAIL: f"{host} is not an address of this machine: see `ip -brief "
+            "address`, or use 0.0.0.0 for all of them",
+        }
+        hint = hints.get(exc.errno or 0, "check --host and --http PORT (below 1024 needs root)")
+        raise InvalidInput(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint=hint
         ) from exc
 
 
@@ -123,6 +139,7 @@ def serve_http(
 ) -> None:
     import uvicorn
 
+    family = _family(host, port)
     remote = not is_loopback(host)
     if remote and not allow_remote:
         raise InvalidInput(
@@ -139,7 +156,7 @@ def serve_http(
         )
     guard = security(host, extra_hosts)
     app: Any = server.streamable_http_app(host=host, transport_security=guard)
-    listener = _listen(host, port)
+    listener = _listen(host, port, family)
     names = [h for h in guard.allowed_hosts if not h.endswith(":*")]
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "0") else host
     shown = f"[{shown}]" if ":" in shown else shown

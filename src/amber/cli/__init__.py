@@ -137,19 +137,17 @@ def _usage_hint(argv: list[str], exc: Exception) -> str:
 
 def _dash_value(argv: list[str], option: str) -> tuple[str, str] | None:
     """The argument starting with a single '-' that click took for the unknown `option` (it
-    reads `-dash` as `-d`), and the long name of the option it follows (None without one)."""
-    if option.startswith("--"):
-        return None
+    reads `-dash` as `-d`), and the long name of the list option it follows (--tags takes
+    values until the next option); None when it follows no list option, or names a real one."""
     command = _click_command().commands.get(argv[0]) if argv else None
-    longest = {
-        name: max(param.opts, key=len)
-        for param in (command.params if command is not None else [])
-        for name in param.opts
-    }
+    params = [p for p in (command.params if command is not None else []) if p.opts]
+    if option.startswith("--") or any(option in p.opts for p in params):
+        return None
+    lists = {name: max(p.opts, key=len) for p in params if p.multiple for name in p.opts}
     for i, token in enumerate(argv):
         if token.startswith(option) and not token.startswith("--"):
-            before = (longest.get(t.split("=")[0]) for t in reversed(argv[1:i]))
-            owner = next((name for name in before if name), None)
+            before = next((t for t in reversed(argv[1:i]) if t.startswith("-")), "")
+            owner = lists.get(before)
             return (token, owner) if owner else None
     return None
 

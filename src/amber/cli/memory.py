@@ -243,9 +243,9 @@ def forget(
     }
     if not yes:
         planned = call(context(), "forget", {**clean(args), "dry_run": True})
+        count = planned["count"]
+        what = f"{count} {'memory' if count == 1 else 'memories'}"
         if not invocation.current().stdin_is_tty():
-            raise InvalidInput(
-                f"this would forget {planned['count']} memories; pass --yes to confirm"
-            )
-        typer.confirm(f"Forget {planned['count']} memories?", abort=True)
+            raise InvalidInput(f"this would forget {what}; pass --yes to confirm")
+        typer.confirm(f"Forget {what}?", abort=True)
     invoke("forget", args, as_json)

@@ -125,7 +125,8 @@ def store(ctx: Context, inp: StoreIn) -> Document:
     if doc["type"] != inp.type:
         notes.append(
             f"this content was already stored as type {doc['type']!r}, which it keeps (tags "
-            f"merged); to change the type, forget it (amber forget {doc['id']}) and store it again"
+            f"merged); to change the type, forget it (amber forget {doc['id']} --yes) and "
+            "store it again"
         )
     if inp.resolve_contradictions:
         notes.append(
