@@ -103,3 +103,28 @@ def test_the_lodo_fit_prefers_a_plateau_to_a_lone_spike_and_weighs_the_worst_set
         grid[0].code_share,
         grid[0].prose_dense,
     )
+
+
+def test_opening_cost_benchmark_times_both_dense_lists(tmp_path: Path, home: Path) -> None:
+    data = tmp_path / "tiny"
+    (data / "qrels").mkdir(parents=True)
+    long = " ".join(
+        f"Line {i} of the deploy runbook names step {i} and its owner." for i in range(60)
+    )
+    docs = {"d1": long + " Roll back with the previous image tag.", "d2": "Deploys run at noon."}
+    with (data / "corpus.jsonl").open("w") as out:
+        for doc, text in docs.items():
+            out.write(json.dumps({"_id": doc, "title": "", "text": text}) + "\n")
+    with (data / "queries.jsonl").open("w") as out:
+        for qid, text in {
+            "q1": "how do we roll back a deploy",
+            "q2": "when do deploys run",
+        }.items():
+            out.write(json.dumps({"_id": qid, "text": text}) + "\n")
+    (data / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    stdout = bench(tmp_path, home, "opening_cost.py", str(data))
+    name, old_ms, new_ms, ratio, extra = next(
+        line.split() for line in stdout.splitlines() if line.startswith("tiny")
+    )
+    assert float(old_ms) > 0 and float(new_ms) > 0 and float(ratio) > 0
+    assert extra == "0%", stdout  # a corpus this small puts every opening among the hits

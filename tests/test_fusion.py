@@ -6,6 +6,7 @@ import statistics
 
 import pytest
 
+from amber import text as textops
 from amber.fusion import AdaptiveParams, Evidence, dbsf, dense_weight, fuse, rrf, zscore
 from amber.services import signals
 from amber.services.evaluation import ndcg_at
@@ -423,5 +424,47 @@ def test_an_import_into_a_filled_store_measures_densities_by_search_up_to_a_boun
             searched = density.measure(store, memory.collection, vector, exclude=hit.id)
             # measured right after the import, against the store as it then was
             assert abs(hit.payload[density.FIELD] - searched) < 1e-4
+    finally:
+        store.close()
+
+
+def test_a_long_memory_scores_its_best_and_its_opening_chunk(tmp_path) -> None:
+    """The dense list: mean of the best chunk's cosine and the opening chunk's; the shown score
+    and the floor keep the best chunk's cosine."""
+    import numpy as np
+
+    from amber.compose import scratch_memory
+    from amber.services.layout import Filters
+    from amber.settings import load_settings
+    from amber.stores.base import Where
+
+    filler = " ".join(
+        f"The garden notes for week {i} list tomatoes, beans and basil." for i in range(40)
+    )
+    deep = filler + " The payment service retries a failed charge three times with backoff."
+    short = "Payment retries use exponential backoff, three attempts at most."
+    settings = load_settings(home=tmp_path / "home", embedder="builtin")
+    memory, store = scratch_memory(settings, tmp_path / "store")
+    try:
+        memory.ingest([(deep, {}), (short, {}), *[(text, {}) for text in MEMORIES]])
+        query = "how often does the payment service retry a failed charge"
+        vector = memory.embedder.embed_query(query)
+        window = memory.window()
+        chunks = memory.embedder.embed_documents(textops.chunk_words(deep, *window))
+        assert len(chunks) > 2
+        cosines = chunks @ vector
+        dense, _ = memory.hybrid.candidates(query, Where(), 50)
+        scores = dict(dense)
+        deep_id = next(
+            m
+            for m, _ in dense
+            if memory.store.get(memory.collection, [m])[0].payload["content"] == deep
+        )
+        expected = (cosines.max() + cosines[0]) / 2
+        assert scores[deep_id] == pytest.approx(float(expected), abs=1e-4)
+        assert int(np.argmax(cosines)) != 0 and scores[deep_id] < cosines.max()
+        found = {r.memory.id: r for r in memory.hybrid.search(query, Filters(), 10)}
+        assert found[deep_id].dense.score == pytest.approx(float(cosines.max()), abs=1e-4)
+        assert found[deep_id].matched_chunk == int(np.argmax(cosines))
     finally:
         store.close()
