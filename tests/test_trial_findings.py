@@ -129,6 +129,8 @@ def test_a_value_starting_with_a_dash_gets_the_joined_form_as_its_hint(cli) -> N
     assert joined.code == 0 and joined.doc["tags"] == ["-dash"]
     typo = cli("store", "--content", "fine", "--colour")
     assert typo.code == 2 and "join it" not in typo.error["hint"]
+    taken = cli("store", "--content", "fine", "--tags", "ok", "-p", "-dash")
+    assert taken.code == 2 and "cannot start with '-'" in taken.error["message"], taken.error
     for wrong in (["--type", "code", "-x"], ["--tags", "a", "-c"], ["-p", "proj", "-x"]):
         res = cli("store", "--content", "fine", *wrong)
         assert res.code == 2 and "join it" not in res.error["hint"], (wrong, res.error)

@@ -111,6 +111,11 @@ def name(value: str, what: str) -> str:
     _encodable(cleaned, what)
     if cleaned and not visible(cleaned):
         raise ValueError(f"{what} is only invisible characters")
+    if cleaned.startswith("-"):
+        raise ValueError(
+            f"{what} cannot start with '-': {cleaned!r} looks like an option, taken as the value "
+            "of the option before it"
+        )
     _no_secret(cleaned, what)
     return cleaned
 
