@@ -73,3 +73,19 @@ def test_reads_only_texts_with_known_word_pieces() -> None:
         assert model.reads(text), text
     for text in ("🎉🎉", "*", "-h", "ℤ∀∃", "中文查询", "x" * 10_000, "", "   "):
         assert not model.reads(text), text
+    for text in (
+        "погода завтра",
+        "كيف حالك اليوم",
+        "날씨가 어때요",
+        "καλημέρα κόσμε",
+        "日本語です",
+    ):
+        assert not model.reads(text), text  # spelled a letter a piece: near by script only
+    assert model.reads("café crème brûlée recipe") and model.reads("x = f(a, b)")
+
+
+def test_an_unknown_piece_adds_nothing_to_a_vector() -> None:
+    model = BuiltinEmbedder()
+    assert np.allclose(model.embed_query("🔥 bug"), model.embed_query("bug"), atol=1e-5)
+    with_emoji, plain = model.embed_documents(["✅ deploy passed", "deploy passed"])
+    assert np.allclose(with_emoji, plain, atol=1e-5)

@@ -97,6 +97,7 @@ def _session_from_cache(cache_dir: Path, options: ort.SessionOptions) -> ort.Inf
 
 
 UNKNOWN = "[UNK]"
+LATIN = 0x24F  # the last code point of Latin Extended-B
 
 
 class BuiltinEmbedder:
@@ -120,14 +121,19 @@ class BuiltinEmbedder:
         self._tokenizer = Tokenizer.from_str(tok_file.read_text(encoding="utf-8"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._unknown = self._tokenizer.token_to_id(UNKNOWN)
 
     def _infer(self, encodings: list[Any]) -> np.ndarray:
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
+        """Unknown pieces ([UNK]) are left out of the model's input: they mean nothing, and
+        one shared [UNK] vector in the mean made short texts with an emoji alike ("🔥 bug"
+        met "✅ deploy passed" at 0.45, "bug" alone 0.24)."""
+        rows = [[i for i in e.ids if i != self._unknown] for e in encodings]
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for row, known in enumerate(rows):
+            ids[row, : len(known)] = known
+            mask[row, : len(known)] = 1
         (hidden,) = self._session.run(
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
@@ -159,17 +165,20 @@ class BuiltinEmbedder:
         return self._infer([self._tokenizer.encode(text)])[0]
 
     def reads(self, text: str) -> bool:
-        """Enough known word pieces: at least MIN_READABLE letters or digits in pieces the
-        vocabulary holds, and twice as many as the characters it does not ([UNK]: emoji, most
-        CJK, words over 100 characters; a glued run of them is one piece). Pooling over [UNK]
-        gives one vector for all such texts, so a query of them matched any stored one."""
+        """Enough the model reads: at least MIN_READABLE letters or digits in pieces of Latin
+        script, and twice as many as the characters it cannot read: unknown pieces ([UNK]:
+        emoji, most CJK, words over 100 characters; a glued run of them is one piece) and
+        the letter-by-letter pieces other scripts fall into (Cyrillic, Greek, Arabic, CJK:
+        the English vocabulary spells them one letter a piece, and such texts land near each
+        other by script, not meaning: "погода завтра" met a note on databases at 0.48)."""
         if not readable(text):
             return False
         found = self._tokenizer.encode(text[:4096], add_special_tokens=False)
         known = unknown = 0
         for piece, (start, end) in zip(found.tokens, found.offsets, strict=True):
-            if piece == UNKNOWN:
+            letters = piece.removeprefix("##")
+            if piece == UNKNOWN or any(ord(ch) > LATIN and ch.isalpha() for ch in letters):
                 unknown += max(1, end - start)
             else:
-                known += sum(ch.isalnum() for ch in piece.removeprefix("##"))
+                known += sum(ch.isalnum() for ch in letters)
         return known >= max(MIN_READABLE, 2 * unknown)
