@@ -58,3 +58,18 @@ def test_outside_the_candidate_depth(cli, monkeypatch) -> None:
     assert doc["reason"] in ("outside_candidate_depth", "recalled")
     if doc["reason"] == "outside_candidate_depth":
         assert doc["ranks"] == {"dense": None, "bm25": None} and doc["scores"]["bm25"] > 0
+
+
+def test_its_rank_is_the_place_retrieve_shows_in_the_mode_asked(cli) -> None:
+    """A memory floored out above it made why-not say 'outranked' for one shown at rank 2,
+    and --mode dense was explained as hybrid."""
+    for text in (POOL, POOL_TOO, WEDDING, "Pool tables in the office are booked at noon"):
+        stored(cli, text)
+    for mode in ("hybrid", "dense", "bm25"):
+        res = cli("retrieve", "--query", QUERY, "--mode", mode, "-k", "2", "--json").doc
+        for rank, result in enumerate(res["results"], 1):
+            said = why(cli, result["id"], "--mode", mode, "-k", "2")
+            assert said["reason"] == "recalled" and said["rank"] == rank, (mode, said)
+            assert (
+                mode == "hybrid" or said["scores"]["bm25" if mode == "dense" else "dense"] is None
+            )

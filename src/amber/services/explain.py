@@ -31,19 +31,25 @@ def why_not(
     filters: Filters,
     top_k: int,
     mem_id: str,
+    mode: str = "hybrid",
 ) -> dict[str, Any]:
+    """What kept `mem_id` out of a `retrieve` of `query` in `mode`, step by step as search
+    goes; a rank is its place among the memories that pass the match floor, as shown."""
     found = memory.store.get(memory.collection, [mem_id])
     if not found:
         return {"id": mem_id, "reason": "not_stored", "detail": "no memory has this id"}
     payload = found[0].payload
     refused = filters.refusals(payload)
     scores = _own_scores(memory, mem_id, query, vector)
+    for signal in ("dense", "bm25"):
+        if mode not in ("hybrid", signal):
+            scores[signal] = None  # not searched in this mode
     doc: dict[str, Any] = {"id": mem_id, "scores": scores}
     if refused:
         kind = refused[0].split(":")[0].split(" ")[0]
         return {**doc, "reason": "filtered" if ":" in refused[0] else kind, "detail": refused}
     depth = memory.config.candidates
-    dense, sparse = memory.hybrid.candidates(query, filters.where(), depth, "hybrid", vector)
+    dense, sparse = memory.hybrid.candidates(query, filters.where(), depth, mode, vector)
     ranks = {
         name: next((r for r, (m, _s) in enumerate(lst, 1) if m == mem_id), None)
         for name, lst in (("dense", dense), ("bm25", sparse))
@@ -74,10 +80,14 @@ def why_not(
             "detail": f"dense cosine {scores['dense']} < {cfg.dense_floor} and under "
             f"{cfg.bm25_floor:.0%} of the query's terms are in it",
         }
-    if place > top_k:
+    shown = [r.memory.id for r in memory.hybrid.search(query, filters, depth, mode, vector)]
+    rank = shown.index(mem_id) + 1 if mem_id in shown else place
+    doc["rank"] = rank
+    if rank > top_k:
         return {
             **doc,
             "reason": "outranked",
-            "detail": f"fused rank {place}, after the top {top_k} (raise --top-k)",
+            "detail": f"rank {rank} among the memories that pass the match floor (fused rank "
+            f"{place}), after the top {top_k} (raise --top-k)",
         }
-    return {**doc, "reason": "recalled", "detail": f"it is recalled at rank {place}"}
+    return {**doc, "reason": "recalled", "detail": f"it is recalled at rank {rank}"}

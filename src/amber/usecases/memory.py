@@ -177,7 +177,13 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
         if inp.why_not:
             vector = memory.embed_query(inp.query)
             doc["why_not"] = why_not(
-                memory, inp.query, vector, where(ctx, inp, project), inp.top_k, inp.why_not
+                memory,
+                inp.query,
+                vector,
+                where(ctx, inp, project),
+                inp.top_k,
+                inp.why_not,
+                inp.mode,
             )
     return doc
 
