@@ -129,6 +129,10 @@ def test_a_value_starting_with_a_dash_gets_the_joined_form_as_its_hint(cli) -> N
     assert joined.code == 0 and joined.doc["tags"] == ["-dash"]
     typo = cli("store", "--content", "fine", "--colour")
     assert typo.code == 2 and "join it" not in typo.error["hint"]
+    swallowed = cli("store", "--content", "fine", "--tags", "--type", "code")
+    assert swallowed.code == 2 and "--tags got no value" in swallowed.error["message"]
+    typed = cli("retrieve", "--query", "x", "--type", "decision", "-code")
+    assert typed.code == 2 and "join it" not in typed.error["hint"], typed.error
     taken = cli("store", "--content", "fine", "--tags", "ok", "-p", "-dash")
     assert taken.code == 2 and "cannot start with '-'" in taken.error["message"], taken.error
     for wrong in (["--type", "code", "-x"], ["--tags", "a", "-c"], ["-p", "proj", "-x"]):

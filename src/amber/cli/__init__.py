@@ -83,6 +83,11 @@ def expand_nargs(argv: list[str]) -> list[str]:
         out.append(token)
         index += 1
         if token in _NARGS_OPTIONS:
+            if index < len(argv) and argv[index].startswith("--"):
+                raise click.exceptions.UsageError(
+                    f"{token} got no value: {argv[index]} follows it (to tag a memory "
+                    f"{argv[index]!r}, write {token}={argv[index]})"
+                )
             first = True
             while index < len(argv) and (first or not argv[index].startswith("-")):
                 if not first:
@@ -137,13 +142,14 @@ def _usage_hint(argv: list[str], exc: Exception) -> str:
 
 def _dash_value(argv: list[str], option: str) -> tuple[str, str] | None:
     """The argument starting with a single '-' that click took for the unknown `option` (it
-    reads `-dash` as `-d`), and the long name of the list option it follows (--tags takes
-    values until the next option); None when it follows no list option, or names a real one."""
+    reads `-dash` as `-d`), and the long name of the tags option it follows (it takes values
+    until the next option); None when it follows no tags option, or names a real option."""
     command = _click_command().commands.get(argv[0]) if argv else None
     params = [p for p in (command.params if command is not None else []) if p.opts]
     if option.startswith("--") or any(option in p.opts for p in params):
         return None
-    lists = {name: max(p.opts, key=len) for p in params if p.multiple for name in p.opts}
+    tags = [p for p in params if p.multiple and _NARGS_OPTIONS & set(p.opts)]  # free values
+    lists = {name: max(p.opts, key=len) for p in tags for name in p.opts}
     for i, token in enumerate(argv):
         if token.startswith(option) and not token.startswith("--"):
             before = next((t for t in reversed(argv[1:i]) if t.startswith("-")), "")
