@@ -138,3 +138,19 @@ def test_a_value_starting_with_a_dash_gets_the_joined_form_as_its_hint(cli) -> N
     for wrong in (["--type", "code", "-x"], ["--tags", "a", "-c"], ["-p", "proj", "-x"]):
         res = cli("store", "--content", "fine", *wrong)
         assert res.code == 2 and "join it" not in res.error["hint"], (wrong, res.error)
+
+
+def test_a_cache_threshold_below_zero_is_refused_and_queries_are_limited_in_characters(
+    cli,
+) -> None:
+    assert (
+        cli("cache-store", "--query", "how do we run background jobs", "--response", "arq").code
+        == 0
+    )
+    loose = cli("auto", "--query", "pizza dough recipe for tomorrow", "--threshold", "-0.5")
+    assert loose.code == 2 and "threshold" in loose.error["message"]
+    chinese = cli("retrieve", "--query", "数据库连接池" * 450, "--json")  # 2,700 characters
+    assert chinese.code in (0, 1) and chinese.doc["query"].startswith("数据库")
+    long = cli("retrieve", "--query", "ab " * 3000)
+    assert long.code == 2 and "characters" in long.error["message"]
+    assert "AMBER_MAX_CONTENT_BYTES" not in long.error["hint"]

@@ -163,7 +163,9 @@ class AutoIn(Filters):
     top_k: TopK = 5
     budget_tokens: Budget = None
     exclude_agent: Agent = None
-    threshold: Floor = Field(None, description="Cache similarity needed for a hit (0.92).")
+    threshold: Annotated[float | None, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        None, description="Cache similarity needed for a hit (0.92)."
+    )
     vector_weight: Weight = None
     text_weight: Weight = None
 

@@ -124,6 +124,18 @@ def validate_text(value: str, what: str, limit: int) -> str:
     return value
 
 
+def validate_query(query: str) -> str:
+    """A query of at most MAX_QUERY_CHARS characters (whatever their bytes: a question in
+    Chinese is three a character), then free text like any other."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(
+            f"query is {len(query)} characters, over the limit of {MAX_QUERY_CHARS}",
+            hint="summarise the task in a few sentences: a query is matched by meaning, not "
+            "read whole (the limit is fixed)",
+        )
+    return validate_text(query, "query", MAX_QUERY_CHARS * 4)
+
+
 def validate_tags(tags: list[str]) -> list[str]:
     if len(tags) > MAX_TAGS:
         raise InvalidInput(

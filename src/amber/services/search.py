@@ -12,7 +12,7 @@ from amber import text as textops
 from amber.fusion import fuse
 from amber.models import Memory, ScoredMemory, SignalScore
 from amber.services import density, signals, temporal
-from amber.services.layout import MAX_QUERY_CHARS, Filters, validate_text
+from amber.services.layout import Filters, validate_query
 from amber.stores.base import Hit, Store, Where
 from amber.stores.bm25 import Bm25Encoder
 
@@ -213,7 +213,7 @@ class HybridSearch:
         vector: list[float] | None = None,
         apply_floor: bool = True,
     ) -> list[ScoredMemory]:
-        validate_text(query, "query", MAX_QUERY_CHARS)
+        validate_query(query)
         dense, sparse = self.candidates(
             query, filters.where(), self.config.candidates, mode, vector
         )
