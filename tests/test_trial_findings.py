@@ -154,3 +154,33 @@ def test_a_cache_threshold_below_zero_is_refused_and_queries_are_limited_in_char
     long = cli("retrieve", "--query", "ab " * 3000)
     assert long.code == 2 and "characters" in long.error["message"]
     assert "AMBER_MAX_CONTENT_BYTES" not in long.error["hint"]
+
+
+def test_emoji_and_single_han_characters_are_found_by_their_words(cli) -> None:
+    passed = cli("store", "--content", "✅ deploy passed", "--type", "knowledge").doc["id"]
+    lock = cli("store", "--content", "数据库死锁问题已经解决", "--type", "decision").doc["id"]
+    assert [r["id"] for r in cli("retrieve", "--query=✅", "--mode", "bm25").doc["results"]] == [
+        passed
+    ]
+    assert [r["id"] for r in cli("retrieve", "--query", "锁", "--json").doc["results"]] == [lock]
+    nothing = cli("retrieve", "--query=🚀", "--mode", "dense", "--json").doc
+    assert nothing["search_type"] == "none" and nothing["degraded"]
+
+
+def test_an_excerpt_of_text_without_spaces_is_taken_where_the_query_appears(cli) -> None:
+    line = ";".join(f"k{i}=v{i * 7}" for i in range(500)) + ";pgbouncer_max_client_conn=500;"
+    line += ";".join(f"z{i}=w{i}" for i in range(400))
+    assert cli("store", "--content", line, "--tags", "cfg").code == 0
+    doc = cli(
+        "auto", "--query", "pgbouncer_max_client_conn", "--tags", "cfg", "--budget-tokens", "100"
+    )
+    assert "pgbouncer_max_client_conn=500" in doc.doc["context_chunks"][0]["content"]
+    han = (
+        "今天的会议讨论了服务器的部署计划和预算安排" * 40
+        + "数据库连接池的大小设置为二十"
+        + "龙" * 300
+    )
+    assert cli("store", "--content", han, "--tags", "zh").code == 0
+    zh = cli("auto", "--query", "连接池", "--tags", "zh", "--budget-tokens", "100").doc
+    (cut,) = zh["context_chunks"]
+    assert "连接池" in cut["content"] and zh["tokens"] <= 100 and len(cut["content"]) <= 100

@@ -7,6 +7,8 @@ import re
 
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")
+_NAME = re.compile(r"\w{2,}")
+_WIDE = re.compile(r"[\u2e80-\ud7ff\uf900-\ufaff\uff00-\uffef\U0001f000-\U0001faff]")
 
 
 MIN_READABLE = 2  # letters or digits a text needs before a vector of it means anything
@@ -20,8 +22,13 @@ def readable(text: str) -> bool:
 
 
 def estimate_tokens(text: str) -> int:
-    """A model-free token estimate (about four characters a token, as BPE tokenizers average)."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
+    """A model-free token estimate: about four characters a token, as BPE tokenizers average
+    on Latin text, and a token for each character of CJK, kana, hangul or emoji (tokenizers
+    spend one or more on each: 400 Han characters are not 100 tokens)."""
+    if not text:
+        return 0
+    wide = 0 if text.isascii() else len(_WIDE.findall(text))
+    return max(1, math.ceil((len(text) - wide) / 4) + wide)
 
 
 def _starts(words: int, window: int, overlap: int) -> list[int]:
@@ -79,6 +86,18 @@ def excerpt_span(text: str, around: tuple[int, int], chars: int) -> tuple[int, i
     if end < len(text) and not text[end].isspace() and spaces and spaces[-1] > start:
         end = spaces[-1]
     return start, end
+
+
+def first_mention(text: str, query: str) -> tuple[int, int] | None:
+    """Where the longest word of the query (two characters or more) first appears in the
+    text, case aside: inside words too, for text whose "words" run on (a minified line,
+    Chinese without spaces)."""
+    lowered = text.lower()
+    for needle in sorted({w.lower() for w in _NAME.findall(query)}, key=len, reverse=True):
+        at = lowered.find(needle)
+        if at != -1:
+            return at, at + len(needle)
+    return None
 
 
 def word_spans(text: str, start: int, end: int) -> list[tuple[int, int, str]]:

@@ -75,13 +75,15 @@ def recall(
 
 MIN_EXCERPT = 64  # tokens: less of a long memory than this is not worth handing over
 EXCERPT_TOKENS = 500  # the most of one memory given when all of it does not fit the budget
+RUN_ON = 40  # characters: a "word" longer than this is not one
 Focus = Callable[[ScoredMemory, int], tuple[int, int]]  # (result, characters) -> span
 
 
 def focus(memory: MemoryService, query: str) -> Focus:
     """Where in a memory the query is answered: in the chunk holding most of the query's terms
     (the chunk the dense list matched winning ties, and standing alone when no term is held),
-    the run of words that fits the excerpt and holds the most of them."""
+    the run of words that fits the excerpt and holds the most of them; in text whose words run
+    on (no spaces), where a word of the query first appears inside them."""
     window, overlap = memory.window()
     terms = set(memory.bm25.query(query).indices)
 
@@ -96,9 +98,20 @@ def focus(memory: MemoryService, query: str) -> Focus:
             score[item.matched_chunk] += 0.5
         best = max(range(len(pieces)), key=score.__getitem__)
         start, end = textops.chunk_span(content, best, window, overlap)
-        return _densest(textops.word_spans(content, start, end), held, chars) or (start, end)
+        words = textops.word_spans(content, start, end)
+        return (
+            _densest(words, held, chars)
+            or (textops.first_mention(content, query) if _run_on(words) else None)
+            or (start, end)
+        )
 
     return span
+
+
+def _run_on(words: list[tuple[int, int, str]]) -> bool:
+    """Text whose words run on: one longer than any word of prose (minified code, a long
+    URL, Chinese or Japanese without spaces)."""
+    return any(end - start > RUN_ON for start, end, _ in words)
 
 
 def _densest(
@@ -122,6 +135,18 @@ def _densest(
     return best
 
 
+def _excerpt(content: str, item: ScoredMemory, where: Focus, tokens: int) -> tuple[int, int]:
+    """The excerpt's span: four characters a token, narrowed while the text there (CJK,
+    emoji: a token a character) is estimated at more."""
+    chars = tokens * 4
+    while True:
+        start, end = textops.excerpt_span(content, where(item, chars), chars)
+        used = textops.estimate_tokens(content[start:end])
+        if used <= tokens or chars <= 1:
+            return start, end
+        chars = max(1, min(chars - 1, chars * tokens // used))
+
+
 def pack(results: list[ScoredMemory], budget: int, where: Focus) -> tuple[list[ScoredMemory], int]:
     """Keep results, best first, while their estimated tokens fit the budget; one that does not
     fit is given as an excerpt around where the query is answered, when MIN_EXCERPT tokens are
@@ -138,7 +163,7 @@ def pack(results: list[ScoredMemory], budget: int, where: Focus) -> tuple[list[S
             content = item.memory.content
             share = room if place == len(results) else max(MIN_EXCERPT, room // 2)
             size = min(room, EXCERPT_TOKENS, share)
-            start, end = textops.excerpt_span(content, where(item, size * 4), size * 4)
+            start, end = _excerpt(content, item, where, size)
             item.excerpt = (start, end)
             item.tokens = textops.estimate_tokens(content[start:end])
             kept.append(item)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from rank_bm25 import BM25Plus
@@ -20,14 +21,23 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
-def cjk_bigrams(text: str) -> list[str]:
+def cjk_terms(text: str, query: bool) -> list[str]:
     """Extra BM25 terms for runs of CJK characters, which the word tokenizer keeps as one term
-    however long: each pair of neighbouring characters ("数据库" -> "数据", "据库"), or the
-    character itself in a run of one. A query then matches a stored run it is part of."""
+    however long: each pair of neighbouring characters ("数据库" -> "数据", "据库"), so a
+    query matches a stored run it is part of; a stored run also gives each character, which
+    a query of one character ("锁") matches."""
     terms: list[str] = []
     for run in _CJK.findall(text):
-        terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+        if len(run) == 1 or not query:
+            terms.extend(run)
+        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
     return terms
+
+
+def symbol_terms(text: str) -> list[str]:
+    """A BM25 term for each emoji or pictograph ("✅" -> "sym2705"), which the word tokenizer
+    drops: "✅" finds "✅ deploy passed" by its words."""
+    return [f"sym{ord(ch):x}" for ch in text if unicodedata.category(ch) == "So"]
 
 
 def identifier_parts(text: str) -> list[str]:
@@ -50,8 +60,10 @@ def identifier_parts(text: str) -> list[str]:
     return parts
 
 
-def _expand(text: str) -> str:
-    parts = identifier_parts(text) + cjk_bigrams(text)
+def _expand(text: str, query: bool) -> str:
+    parts = identifier_parts(text)
+    if not text.isascii():
+        parts += cjk_terms(text, query) + symbol_terms(text)
     return f"{text} {' '.join(parts)}" if parts else text
 
 
@@ -59,7 +71,7 @@ def _expand(text: str) -> str:
 def _encode(query: bool, k: float, b: float, avg_len: float, text: str) -> Sparse:
     """One text's sparse vector: the same texts come back on every call (skill sections, the
     candidates a search checks), and the identifier pass is the slow part of encoding."""
-    return bm25_vector(_expand(text), query, k, b, avg_len)
+    return bm25_vector(_expand(text, query), query, k, b, avg_len)
 
 
 class Bm25Encoder:

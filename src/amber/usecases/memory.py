@@ -189,10 +189,10 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
 
 
 def searched(memory: MemoryService, query: str, mode: str) -> str:
-    """The search that ran: hybrid falls back to BM25 when the query got no vector (the
-    embedder is down or cannot read it; `degraded` says which)."""
-    if mode == "hybrid" and memory.embed_query(query) is None:
-        return "bm25"
+    """The search that ran: without a vector for the query (the embedder is down or cannot
+    read it; `degraded` says which) hybrid is BM25 alone and dense is nothing."""
+    if mode != "bm25" and memory.embed_query(query) is None:
+        return "bm25" if mode == "hybrid" else "none"
     return mode
 
 
