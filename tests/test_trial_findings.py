@@ -184,3 +184,22 @@ def test_an_excerpt_of_text_without_spaces_is_taken_where_the_query_appears(cli)
     zh = cli("auto", "--query", "连接池", "--tags", "zh", "--budget-tokens", "100").doc
     (cut,) = zh["context_chunks"]
     assert "连接池" in cut["content"] and zh["tokens"] <= 100 and len(cut["content"]) <= 100
+
+
+def test_a_full_stdout_behind_the_daemon_is_a_json_error_not_a_traceback(
+    home: Path, tmp_path: Path
+) -> None:
+    with running_daemon(home) as (_proc, env, _path), open("/dev/full", "wb") as full:
+        res = subprocess.run(
+            [sys.executable, str(SHIM), "store", "--content", "stdout is full today"],
+            env=env,
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+        assert res.returncode == 3 and b"Traceback" not in res.stderr, res.stderr
+        error = json.loads(res.stderr.decode().splitlines()[-1])
+        assert error["error"] == "backend_unavailable" and "stdout" in error["message"]
+        listed = shim(env, tmp_path, "list", "--json")
+        assert b"stdout is full today" in listed.stdout, "the call itself ran"

@@ -17,6 +17,7 @@ from amber.cli import admin, data, evaluate, hook, init, invocation, mcp, memory
 from amber.cli.invocation import Invocation
 from amber.cli.render import emit_error
 from amber.crashlog import internal_error
+from amber.daemon.client import unwritable
 from amber.errors import AmberError
 from amber.settings import documented
 
@@ -194,12 +195,6 @@ def main() -> None:
             sys.stdout.flush()
     except OSError as exc:  # a full disk or a closed pipe behind stdout
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more can reach the caller
-        emit_error(
-            {
-                "error": "backend_unavailable",
-                "message": f"the answer could not be written to stdout: {exc.strerror or exc}",
-                "hint": "check where stdout goes (a full disk, a closed pipe)",
-            }
-        )
+        emit_error(unwritable(exc))
         code = 3
     sys.exit(code)

@@ -8,6 +8,7 @@ there and returns its document; `forward_call` is the shims' way in. Starting a 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -143,12 +144,25 @@ def run_argv(path: str, request: bytes) -> int:
             f"the daemon's answer was cut off or garbled ({exc})",
             "see $AMBER_HOME/daemon.log; run the call again",
         ) from exc
-    sys.stdout.flush()
-    sys.stdout.buffer.write(out)
-    sys.stdout.buffer.flush()
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(out)
+        sys.stdout.buffer.flush()
+    except OSError as exc:  # a full disk or a closed pipe behind stdout: the call itself ran
+        sys.stderr.write(json.dumps(unwritable(exc)) + "\n")
+        return 3
     sys.stderr.buffer.write(err)
     sys.stderr.buffer.flush()
     return code
+
+
+def unwritable(exc: OSError) -> dict[str, str]:
+    """The error for an answer stdout would not take."""
+    return {
+        "error": "backend_unavailable",
+        "message": f"the answer could not be written to stdout: {exc.strerror or exc}",
+        "hint": "check where stdout goes (a full disk, a closed pipe); the call itself ran",
+    }
 
 
 def address(env: Mapping[str, str]) -> str | None:
