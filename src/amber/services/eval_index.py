@@ -23,10 +23,13 @@ from amber.stores.base import Store
 
 OpenMemory = Callable[[Path], tuple[MemoryService, Store]]
 # Bump when what `ingest` writes changes in a way the key below cannot see
-# (2: each memory's density, measured once the corpus is in).
-INDEX_FORMAT = 2
+# (2: each memory's density, measured once the corpus is in; 3: the builtin embedder leaves
+# unknown pieces out and text it cannot read gets a direction of its own).
+INDEX_FORMAT = 3
 RECORD = "eval-index.json"
-_PROBE = "Parse the HTTPResponse in os.path.join(base_dir, file_name) before retrying twice."
+_PROBE = (
+    "Parse the HTTPResponse in os.path.join(base_dir, file_name) before retrying twice ✅ 数据库."
+)
 _STALE_BUILD_S = 24 * 3600
 
 
