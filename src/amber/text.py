@@ -85,6 +85,8 @@ def excerpt_span(text: str, around: tuple[int, int], chars: int) -> tuple[int, i
         start = spaces[0] + 1
     if end < len(text) and not text[end].isspace() and spaces and spaces[-1] > start:
         end = spaces[-1]
+    while start < end and text[start] == "\n" and start < around[0]:  # no blank first line
+        start += 1
     return start, end
 
 
