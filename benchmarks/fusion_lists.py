@@ -25,7 +25,7 @@ from amber.services.eval_index import open_index
 from amber.settings import Settings
 
 DEPTH = 100
-LISTS = "opening"  # how the dense list scores a memory of many chunks (search._by_memory)
+LISTS = "opening-ties"  # how the lists score (search._by_memory) and order ties (by id)
 NEIGHBOURS = 100  # nearest memories kept per memory, for the density of any k up to this
 Ranked = list[tuple[str, float]]
 

@@ -468,3 +468,22 @@ def test_a_long_memory_scores_its_best_and_its_opening_chunk(tmp_path) -> None:
         assert found[deep_id].matched_chunk == int(np.argmax(cosines))
     finally:
         store.close()
+
+
+def test_equal_scores_are_ordered_by_memory_id_whatever_the_insertion_order(tmp_path) -> None:
+    from amber.compose import scratch_memory
+    from amber.settings import load_settings
+
+    texts = ["alpha beta gamma", "gamma beta alpha", "beta gamma alpha"]  # one bag of words
+    orders = []
+    for name, batch in (("one", texts), ("two", texts[::-1])):
+        settings = load_settings(home=tmp_path / name, embedder="builtin")
+        memory, store = scratch_memory(settings, tmp_path / name / "store")
+        try:
+            memory.ingest([(text, {}) for text in batch])
+            _, sparse = memory.hybrid.candidates("alpha beta", Where(), 10, "bm25")
+            assert len({score for _, score in sparse}) == 1, sparse  # a three-way tie
+            orders.append([mid for mid, _ in sparse])
+        finally:
+            store.close()
+    assert orders[0] == orders[1] == sorted(orders[0])

@@ -60,6 +60,12 @@ class RetrievalConfig:
         )
 
 
+def _best_first(item: tuple[str, float]) -> tuple[float, str]:
+    """Higher scores first; equal scores by memory id, not by where the engine happened to
+    store them (a rebuilt index reordered BM25 ties and moved conala-intents by 0.002)."""
+    return -item[1], item[0]
+
+
 class HybridSearch:
     """Search one memory collection; `embed_query` gives the query's vector (None when the
     embedder is down, and search goes on with BM25)."""
@@ -100,7 +106,7 @@ class HybridSearch:
         if mode in ("hybrid", "bm25"):
             terms = self.bm25.query(query)
             hits = self.store.search_sparse(self.collection, terms, where, n, RANKED)
-            sparse = [(h.payload["memory_id"], h.score) for h in hits]
+            sparse = sorted(((h.payload["memory_id"], h.score) for h in hits), key=_best_first)
         return dense, sparse
 
     def _by_memory(self, hits: list[Hit], vector: list[float], where: Where) -> Ranked:
@@ -130,7 +136,7 @@ class HybridSearch:
                 opening[hit.payload["memory_id"]] = hit.score
         self._cosine = best
         blended = {m: (cosine + opening.get(m, cosine)) / 2 for m, cosine in best.items()}
-        return sorted(blended.items(), key=lambda kv: -kv[1])
+        return sorted(blended.items(), key=_best_first)
 
     def combine(
         self,
