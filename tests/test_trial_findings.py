@@ -203,3 +203,35 @@ def test_a_full_stdout_behind_the_daemon_is_a_json_error_not_a_traceback(
         assert error["error"] == "backend_unavailable" and "stdout" in error["message"]
         listed = shim(env, tmp_path, "list", "--json")
         assert b"stdout is full today" in listed.stdout, "the call itself ran"
+
+
+def test_third_trial_thai_apostrophes_equals_signs_and_scattered_han_words(cli) -> None:
+    thai = cli("store", "--content", "ฐานข้อมูลใช้ดัชนีเพื่อการค้นหาที่รวดเร็ว", "--type", "knowledge")
+    for query in ("ดัชนี", "การค้นหา"):
+        found = cli("retrieve", "--query", query, "--json").doc["results"]
+        assert [r["id"] for r in found] == [thai.doc["id"]], query
+    asked = "What's the best way to set Redis's maxmemory policy?"
+    assert cli("cache-store", "--query", asked, "--response", "allkeys-lru").code == 0
+    again = cli("auto", "--query", "What's the right way to set Redis's maxmemory policy?").doc
+    assert again["cache_hit"] is True, again.get("cache_objection")
+    for flags in (["-p=-mine"], ["-t=-z"]):
+        res = cli("store", "--content", "equals", *flags)
+        assert (
+            res.code == 2
+            and "cannot start with '='" in res.error["message"]
+            or ("starts with '='" in res.error["message"])
+        ), res.error
+    too_long = cli("cache-store", "--query", "a " * 4600, "--response", "r")
+    assert too_long.code == 2 and "characters" in too_long.error["message"]
+    han = (
+        "系统运行正常没有发现问题" * 150
+        + "消息队列积压导致订单服务超时需要扩容消费者"
+        + "日志已经归档" * 150
+    )
+    assert cli("store", "--content", han, "--tags", "zh").code == 0
+    for words in (("订单", "超时"), ("消费者", "扩容")):
+        query = "".join(words)
+        (cut,) = cli("auto", "--query", query, "--tags", "zh", "--budget-tokens", "40").doc[
+            "context_chunks"
+        ]
+        assert all(word in cut["content"] for word in words), (query, cut)

@@ -73,3 +73,12 @@ def test_its_rank_is_the_place_retrieve_shows_in_the_mode_asked(cli) -> None:
             assert (
                 mode == "hybrid" or said["scores"]["bm25" if mode == "dense" else "dense"] is None
             )
+
+
+def test_a_memory_the_budget_left_out_is_said_to_be_over_it(cli) -> None:
+    ids = [stored(cli, text) for text in (POOL, POOL_TOO)]
+    res = cli("retrieve", "--query", QUERY, "--budget-tokens", "20", "--json").doc
+    shown = {r["id"] for r in res["results"]}
+    (left,) = [i for i in ids if i not in shown]
+    said = why(cli, left, "--budget-tokens", "20")
+    assert said["reason"] == "over_budget" and "--budget-tokens 20" in said["detail"]

@@ -116,6 +116,11 @@ def name(value: str, what: str) -> str:
             f"{what} cannot start with '-': {cleaned!r} looks like an option, taken as the value "
             "of the option before it"
         )
+    if cleaned.startswith("="):
+        raise ValueError(
+            f"{what} cannot start with '=': a short option takes its value after a space "
+            f"(-p NAME), a long one after '=' (--project=NAME)"
+        )
     _no_secret(cleaned, what)
     return cleaned
 
@@ -149,6 +154,11 @@ def tags(values: Iterable[str] | str | None) -> list[str]:
             raise ValueError(f"tag {number} is {len(tag)} characters; the limit is {MAX_TAG_CHARS}")
         if _control(tag) or not visible(tag):
             raise ValueError(f"tag {number} holds control or invisible characters")
+        if tag.startswith("="):
+            raise ValueError(
+                f"tag {number} starts with '=': -t takes its value after a space (-t NAME), "
+                "--tags after '=' (--tags=NAME)"
+            )
         _encodable(tag, "a tag")
         _no_secret(seen[tag], f"tag {number}")  # named by position: never echo a secret
     return found

@@ -60,7 +60,9 @@ _OPPOSITES = [
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 _NUMBER = re.compile(r"(?<![A-Za-z_])\d+(?:[.,]\d+)*")
-_QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|['‘’]([^'‘’]+)['‘’]|`([^`]+)`")
+# Single quotes open and close only outside words, so apostrophes ("What's", "Redis's")
+# never pair up into a quoted string.
+_QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?<!\w)['‘]([^'‘’]+)['’](?!\w)|`([^`]+)`")
 _IDENT = re.compile(
     r"\b(?:[A-Za-z_]\w*[._/:]\w[\w./:]*|[a-z]+[A-Z]\w*|[A-Za-z]*_[A-Za-z_]\w*|[A-Za-z]+\d\w*)"
     r"|(?<!\S)--?[a-z][\w-]*"

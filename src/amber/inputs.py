@@ -108,6 +108,12 @@ def _days(what: str) -> BeforeValidator:
 def _query(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be text")
+    if len(value) > checks.MAX_QUERY_CHARS:
+        raise ValueError(
+            f"the query is {len(value)} characters, over the limit of {checks.MAX_QUERY_CHARS}: "
+            "summarise the task in a few sentences (a query is matched by meaning, not read "
+            "whole)"
+        )
     return checks.text(
         value,
         "the query",

@@ -8,6 +8,13 @@ import re
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")
 _NAME = re.compile(r"\w{2,}")
+# Runs of scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, Chinese,
+# Japanese kana, Korean syllables.
+UNSPACED = re.compile(
+    r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uac00-\ud7af\uf900-\ufaff]+"
+)
+MAX_MENTIONS = 200  # occurrences kept per word of the query
 _WIDE = re.compile(r"[\u2e80-\ud7ff\uf900-\ufaff\uff00-\uffef\U0001f000-\U0001faff]")
 
 
@@ -90,16 +97,23 @@ def excerpt_span(text: str, around: tuple[int, int], chars: int) -> tuple[int, i
     return start, end
 
 
-def first_mention(text: str, query: str) -> tuple[int, int] | None:
-    """Where the longest word of the query (two characters or more) first appears in the
-    text, case aside: inside words too, for text whose "words" run on (a minified line,
-    Chinese without spaces)."""
+def mentions(text: str, query: str) -> list[tuple[int, int, str]]:
+    """Where the query's words (two characters or more) and, in its unspaced runs, its pairs
+    of characters appear in the text, case aside, inside words too: for text whose "words" run
+    on (a minified line, Chinese without spaces). Each as (start, end, the word), in order."""
     lowered = text.lower()
-    for needle in sorted({w.lower() for w in _NAME.findall(query)}, key=len, reverse=True):
+    needles = {w.lower() for w in _NAME.findall(query)}
+    for run in UNSPACED.findall(query):
+        needles.update(run[i : i + 2] for i in range(len(run) - 1))
+    found: list[tuple[int, int, str]] = []
+    for needle in needles:
         at = lowered.find(needle)
-        if at != -1:
-            return at, at + len(needle)
-    return None
+        for _ in range(MAX_MENTIONS):
+            if at == -1:
+                break
+            found.append((at, at + len(needle), needle))
+            at = lowered.find(needle, at + 1)
+    return sorted(found)
 
 
 def word_spans(text: str, start: int, end: int) -> list[tuple[int, int, str]]:

@@ -3,7 +3,8 @@ a token budget. The core of `auto` and of `route`; the query arrives validated a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from amber import text as textops
@@ -83,7 +84,7 @@ def focus(memory: MemoryService, query: str) -> Focus:
     """Where in a memory the query is answered: in the chunk holding most of the query's terms
     (the chunk the dense list matched winning ties, and standing alone when no term is held),
     the run of words that fits the excerpt and holds the most of them; in text whose words run
-    on (no spaces), where a word of the query first appears inside them."""
+    on (no spaces), the stretch where most of the query's words appear inside them."""
     window, overlap = memory.window()
     terms = set(memory.bm25.query(query).indices)
 
@@ -99,13 +100,16 @@ def focus(memory: MemoryService, query: str) -> Focus:
         best = max(range(len(pieces)), key=score.__getitem__)
         start, end = textops.chunk_span(content, best, window, overlap)
         words = textops.word_spans(content, start, end)
-        return (
-            _densest(words, held, chars)
-            or (textops.first_mention(content, query) if _run_on(words) else None)
-            or (start, end)
-        )
+        found = _densest(words, held, chars)
+        if found is None and _run_on(words):
+            found = _densest(textops.mentions(content, query), _itself, chars)
+        return found or (start, end)
 
     return span
+
+
+def _itself(needle: str) -> set[str]:
+    return {needle}
 
 
 def _run_on(words: list[tuple[int, int, str]]) -> bool:
@@ -115,7 +119,7 @@ def _run_on(words: list[tuple[int, int, str]]) -> bool:
 
 
 def _densest(
-    words: list[tuple[int, int, str]], held: Callable[[str], set[int]], chars: int
+    words: list[tuple[int, int, str]], held: Callable[[str], AbstractSet[Hashable]], chars: int
 ) -> tuple[int, int] | None:
     """The run of words at most `chars` long holding the most distinct query terms (then the
     most matching words); None when no word holds one."""
@@ -123,7 +127,7 @@ def _densest(
     best: tuple[int, int] | None = None
     best_key = (0, 0)
     for i, (first, _, _) in enumerate(hits):
-        seen: set[int] = set()
+        seen: set[Hashable] = set()
         last, count = first, 0
         for _, end, found in hits[i:]:
             if end - first > chars:

@@ -13,12 +13,12 @@ from rank_bm25 import BM25Plus
 
 from amber.stores.base import Sparse
 from amber.stores.edge import bm25_vector
+from amber.text import UNSPACED
 
 # Identifiers such as snake_case, camelCase, dotted.names and paths/with/slashes.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./:\-][A-Za-z_][A-Za-z0-9_]*)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-# Scripts written without spaces between words: Chinese, Japanese kana, Korean syllables.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_CJK = UNSPACED
 
 
 def cjk_terms(text: str, query: bool) -> list[str]:

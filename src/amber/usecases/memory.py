@@ -185,6 +185,14 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
                 inp.why_not,
                 inp.mode,
             )
+            said = doc["why_not"]
+            shown = {c["id"] for c in chunks}
+            if said["reason"] == "recalled" and inp.why_not not in shown:  # packed out
+                said.update(
+                    reason="over_budget",
+                    detail=f"it ranks {said['rank']}, but the results before it fill "
+                    f"--budget-tokens {inp.budget_tokens}",
+                )
     return doc
 
 
