@@ -203,6 +203,15 @@ def test_a_full_stdout_behind_the_daemon_is_a_json_error_not_a_traceback(
         assert error["error"] == "backend_unavailable" and "stdout" in error["message"]
         listed = shim(env, tmp_path, "list", "--json")
         assert b"stdout is full today" in listed.stdout, "the call itself ran"
+        wrong = subprocess.run(
+            [sys.executable, str(SHIM), "list", "--tags", "--type"],
+            env=env,
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+        assert wrong.returncode == 2 and b"--tags got no value" in wrong.stderr, wrong.stderr
 
 
 def test_third_trial_thai_apostrophes_equals_signs_and_scattered_han_words(cli) -> None:

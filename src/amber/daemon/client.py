@@ -145,9 +145,10 @@ def run_argv(path: str, request: bytes) -> int:
             "see $AMBER_HOME/daemon.log; run the call again",
         ) from exc
     try:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(out)
-        sys.stdout.buffer.flush()
+        if out:  # an error has nothing for stdout: a full one must not hide it
+            sys.stdout.flush()
+            sys.stdout.buffer.write(out)
+            sys.stdout.buffer.flush()
     except OSError as exc:  # a full disk or a closed pipe behind stdout: the call itself ran
         sys.stderr.write(json.dumps(unwritable(exc)) + "\n")
         return 3
