@@ -18,16 +18,15 @@ from amber.text import UNSPACED
 # Identifiers such as snake_case, camelCase, dotted.names and paths/with/slashes.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./:\-][A-Za-z_][A-Za-z0-9_]*)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_CJK = UNSPACED
 
 
-def cjk_terms(text: str, query: bool) -> list[str]:
-    """Extra BM25 terms for runs of CJK characters, which the word tokenizer keeps as one term
-    however long: each pair of neighbouring characters ("数据库" -> "数据", "据库"), so a
-    query matches a stored run it is part of; a stored run also gives each character, which
-    a query of one character ("锁") matches."""
+def unspaced_terms(text: str, query: bool) -> list[str]:
+    """Extra BM25 terms for runs of scripts written without spaces (CJK, Thai, ...), which the
+    word tokenizer keeps as one term however long: each pair of neighbouring characters
+    ("数据库" -> "数据", "据库"), so a query matches a stored run it is part of; a stored run
+    also gives each character, which a query of one character ("锁") matches."""
     terms: list[str] = []
-    for run in _CJK.findall(text):
+    for run in UNSPACED.findall(text):
         if len(run) == 1 or not query:
             terms.extend(run)
         terms.extend(run[i : i + 2] for i in range(len(run) - 1))
@@ -63,7 +62,7 @@ def identifier_parts(text: str) -> list[str]:
 def _expand(text: str, query: bool) -> str:
     parts = identifier_parts(text)
     if not text.isascii():
-        parts += cjk_terms(text, query) + symbol_terms(text)
+        parts += unspaced_terms(text, query) + symbol_terms(text)
     return f"{text} {' '.join(parts)}" if parts else text
 
 
