@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from amber.redact import redact_name
 
 MAX_QUERY_CHARS = 8000
+SUMMARISE = "summarise the task in a few sentences (a query is matched by meaning, not read whole)"
 MAX_TAGS = 64
 MAX_TAG_CHARS = 64
 MAX_NAME_CHARS = 200

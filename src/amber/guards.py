@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from amber.text import beyond_latin
+
 _NEGATIONS = {
     "no",
     "not",
@@ -92,11 +94,7 @@ def _quoted(text: str) -> set[str]:
 def _beyond_words(text: str) -> set[str]:
     """Characters the word guards cannot see, and an embedder may not either (pooled as one
     unknown piece): symbols and emoji ("✅" against "❌"), and letters of scripts past Latin."""
-    return {
-        ch
-        for ch in text
-        if unicodedata.category(ch)[0] == "S" or (ord(ch) > 0x24F and ch.isalpha())
-    }
+    return {ch for ch in text if unicodedata.category(ch)[0] == "S" or beyond_latin(ch)}
 
 
 def objection(cached_query: str, query: str) -> str | None:

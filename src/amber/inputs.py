@@ -111,14 +111,13 @@ def _query(value: Any) -> Any:
     if len(value) > checks.MAX_QUERY_CHARS:
         raise ValueError(
             f"the query is {len(value)} characters, over the limit of {checks.MAX_QUERY_CHARS}: "
-            "summarise the task in a few sentences (a query is matched by meaning, not read "
-            "whole)"
+            f"{checks.SUMMARISE}"
         )
     return checks.text(
         value,
         "the query",
         checks.MAX_QUERY_CHARS * 4,
-        "summarise the task in a few sentences (a query is matched by meaning, not read whole)",
+        checks.SUMMARISE,
     )
 
 

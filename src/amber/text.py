@@ -19,6 +19,12 @@ _WIDE = re.compile(r"[\u2e80-\ud7ff\uf900-\ufaff\uff00-\uffef\U0001f000-\U0001fa
 
 
 MIN_READABLE = 2  # letters or digits a text needs before a vector of it means anything
+LATIN_END = 0x24F  # the last code point of Latin Extended-B
+
+
+def beyond_latin(ch: str) -> bool:
+    """A letter of a script past Latin (Greek, Cyrillic, Arabic, CJK, ...)."""
+    return ord(ch) > LATIN_END and ch.isalpha()
 
 
 def readable(text: str) -> bool:

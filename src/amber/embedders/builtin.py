@@ -18,7 +18,7 @@ from tokenizers import Tokenizer
 
 from amber.embedders.base import EmbedderIdentity
 from amber.errors import BackendUnavailable
-from amber.text import MIN_READABLE, readable
+from amber.text import MIN_READABLE, beyond_latin, readable
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 256
@@ -97,7 +97,6 @@ def _session_from_cache(cache_dir: Path, options: ort.SessionOptions) -> ort.Inf
 
 
 UNKNOWN = "[UNK]"
-LATIN = 0x24F  # the last code point of Latin Extended-B
 
 
 class BuiltinEmbedder:
@@ -177,7 +176,7 @@ class BuiltinEmbedder:
         known = unknown = 0
         for piece, (start, end) in zip(found.tokens, found.offsets, strict=True):
             letters = piece.removeprefix("##")
-            if piece == UNKNOWN or any(ord(ch) > LATIN and ch.isalpha() for ch in letters):
+            if piece == UNKNOWN or any(beyond_latin(ch) for ch in letters):
                 unknown += max(1, end - start)
             else:
                 known += sum(ch.isalnum() for ch in letters)

@@ -25,7 +25,7 @@ MEMORY_INDEXES = (
     ("chunk", "integer"),
     ("embedding", "keyword"),
 )
-MAX_QUERY_CHARS = 8000
+MAX_QUERY_CHARS = checks.MAX_QUERY_CHARS
 MAX_TAGS = 64
 MAX_TAG_CHARS = 64
 
@@ -130,8 +130,7 @@ def validate_query(query: str) -> str:
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(
             f"query is {len(query)} characters, over the limit of {MAX_QUERY_CHARS}",
-            hint="summarise the task in a few sentences: a query is matched by meaning, not "
-            "read whole (the limit is fixed)",
+            hint=f"{checks.SUMMARISE}; the limit is fixed",
         )
     return validate_text(query, "query", MAX_QUERY_CHARS * 4)
 
