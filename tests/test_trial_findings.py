@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from conftest import ROOT, clean_env, running_daemon
 
@@ -18,9 +19,17 @@ SHIM = ROOT / "execution" / "memory_manager.py"
 TOKEN = "ghp_8fK2mQ9vX4bN7cL1zR5tY3wH6jD0sA2pE9uG"
 
 
-def shim(env: dict, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+def shim(
+    env: dict, cwd: Path, *args: str, stdout: Any = subprocess.PIPE
+) -> subprocess.CompletedProcess:
+    """The agent's front door; `stdout` may name where its answer goes (stderr is kept)."""
     return subprocess.run(
-        [sys.executable, str(SHIM), *args], env=env, cwd=cwd, capture_output=True, timeout=120
+        [sys.executable, str(SHIM), *args],
+        env=env,
+        cwd=cwd,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        timeout=120,
     )
 
 
@@ -190,27 +199,13 @@ def test_a_full_stdout_behind_the_daemon_is_a_json_error_not_a_traceback(
     home: Path, tmp_path: Path
 ) -> None:
     with running_daemon(home) as (_proc, env, _path), open("/dev/full", "wb") as full:
-        res = subprocess.run(
-            [sys.executable, str(SHIM), "store", "--content", "stdout is full today"],
-            env=env,
-            cwd=tmp_path,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            timeout=120,
-        )
+        res = shim(env, tmp_path, "store", "--content", "stdout is full today", stdout=full)
         assert res.returncode == 3 and b"Traceback" not in res.stderr, res.stderr
         error = json.loads(res.stderr.decode().splitlines()[-1])
         assert error["error"] == "backend_unavailable" and "stdout" in error["message"]
         listed = shim(env, tmp_path, "list", "--json")
         assert b"stdout is full today" in listed.stdout, "the call itself ran"
-        wrong = subprocess.run(
-            [sys.executable, str(SHIM), "list", "--tags", "--type"],
-            env=env,
-            cwd=tmp_path,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            timeout=120,
-        )
+        wrong = shim(env, tmp_path, "list", "--tags", "--type", stdout=full)
         assert wrong.returncode == 2 and b"--tags got no value" in wrong.stderr, wrong.stderr
 
 
