@@ -61,6 +61,26 @@ def test_feedback_shifts_routing_and_stays_out_of_context(cli, monkeypatch) -> N
     assert bad.code == 2 and "success, failure" in bad.error["message"]
 
 
+def test_feedback_is_its_own_record_and_every_vote_counts(cli, monkeypatch) -> None:
+    monkeypatch.setenv("AMBER_SKILLS_PATH", str(TEST_SKILLS))
+    text = "Background jobs run on arq workers with Redis"
+    stored = cli("store", "--content", text, "--tags", "jobs").doc
+    for _ in range(3):
+        vote = ("skills", "feedback", "--skill", "python-patterns", "--task", text)
+        assert cli(*vote, "--outcome", "success").doc["status"] == "stored"
+    cli("skills", "feedback", "--skill", "python-patterns", "--task", text, "--outcome", "failure")
+    shown = cli("get", stored["id"]).doc
+    assert shown["memory"]["tags"] == ["jobs"]  # the memory with the task's text is left as it was
+    auto = cli("auto", "--query", "how do background jobs run").doc
+    assert [c["id"] for c in auto["context_chunks"]] == [stored["id"]]
+    found = cli("retrieve", "--query", "background jobs arq Redis").doc
+    assert [r["id"] for r in found["results"]] == [stored["id"]]  # votes stay out of search
+    votes = cli("retrieve", "--query", "background jobs", "--tags", "skill-feedback").doc
+    assert votes["total"] == 4  # unless asked for by their tag
+    stats = {s["name"]: s for s in cli("skills", "stats").doc["skills"]}
+    assert stats["python-patterns"]["feedback"] == {"success": 3, "failure": 1}
+
+
 def test_agents_hand_off_through_one_memory(cli) -> None:
     cli("store", "--content", "Rate limits are enforced in the gateway", "--agent", "codex")
     cli(

@@ -133,14 +133,18 @@ class MemoryService:
         key: str = "",
         expire_days: float | None = None,
         allow_secrets: bool = False,
+        identity: str | None = None,
     ) -> dict[str, Any]:
         """Keep one memory (content already validated). Embedding happens before the write
-        lock is taken, so a slow embedder never holds up other writers."""
+        lock is taken, so a slow embedder never holds up other writers. The id comes from the
+        project and the content, so storing the same text again merges into it; `identity`
+        names what the id comes from instead (a record that must stay apart from a memory of
+        the same text)."""
         redactions = 0
         if not allow_secrets:
             cleaned = redact(content)
             content, redactions = cleaned.text, cleaned.count
-        mem_id = memory_id(project, content)
+        mem_id = memory_id(project, content if identity is None else identity)
         if self.store.get(self.collection, [mem_id]):
             with self.write_lock:
                 return self._duplicate(mem_id, tags, project, key, redactions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,9 +236,12 @@ def learned_outcomes(memory: MemoryService, task: str, floor: float = 0.5) -> li
 def record_outcome(
     memory: MemoryService, skill: str, task: str, success: bool, project: str, agent: str
 ) -> dict[str, Any]:
-    """Keep a routing outcome as a memory, so later routing of similar tasks shifts."""
+    """Keep a routing outcome as a record of its own, so later routing of similar tasks
+    shifts. Every call is one vote: its id is fresh, so neither a memory with the task's text
+    nor an earlier vote on the same task absorbs it (or gets its tags)."""
+    vote = f"{FEEDBACK_TAG}\x00{skill}\x00{success}\x00{uuid.uuid4()}"
     return memory.store_memory(
-        task, MemoryType.knowledge, outcome_tags(skill, success), project, agent=agent
+        task, MemoryType.knowledge, outcome_tags(skill, success), project, agent, identity=vote
     )
 
 

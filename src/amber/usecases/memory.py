@@ -58,6 +58,13 @@ def where(ctx: Context, inp: Filters, project: str | None, **more: Any) -> Where
     )
 
 
+def searched_where(ctx: Context, inp: Filters, project: str | None, **more: Any) -> Where:
+    """`where` for a search: routing votes (`skills feedback`) are records for the router, not
+    knowledge, so they stay out unless the caller asks for their tag."""
+    votes = [] if FEEDBACK_TAG in inp.tags else [FEEDBACK_TAG]
+    return where(ctx, inp, project, exclude_tags=votes, **more)
+
+
 def tuned(settings: Settings, **changes: float | None) -> Settings:
     """This call's settings with the per-call knobs it was given (None: keep the setting)."""
     given = {name: value for name, value in changes.items() if value is not None}
@@ -76,7 +83,7 @@ def auto(ctx: Context, inp: AutoIn) -> Document:
         bm25_weight=inp.text_weight,
     )
     scope = ctx.scope(inp.project)
-    filters = where(ctx, inp, scope, exclude_agent=inp.exclude_agent, exclude_tags=[FEEDBACK_TAG])
+    filters = searched_where(ctx, inp, scope, exclude_agent=inp.exclude_agent)
     budget = inp.budget_tokens or settings.budget_tokens
     skills = ctx.runtimes.skills(settings, ctx.project_root())
     clock.mark("skills")
@@ -153,7 +160,7 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
     with ctx.runtimes.use(settings) as rt:
         memory = rt.memory(settings)
         results = memory.hybrid.search(
-            inp.query, where(ctx, inp, project), inp.top_k, mode=inp.mode
+            inp.query, searched_where(ctx, inp, project), inp.top_k, mode=inp.mode
         )
         if inp.budget_tokens is not None:
             results, _ = pack(results, inp.budget_tokens, focus(memory, inp.query))
@@ -180,7 +187,7 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
                 memory,
                 inp.query,
                 vector,
-                where(ctx, inp, project),
+                searched_where(ctx, inp, project),
                 inp.top_k,
                 inp.why_not,
                 inp.mode,
