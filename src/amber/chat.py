@@ -7,6 +7,7 @@ from typing import Any
 
 from amber.errors import BackendUnavailable, InvalidInput
 from amber.ollama_api import OllamaConnection, OllamaFailure
+from amber.urls import mask_url
 
 START_HINT = "start it: ollama serve (or docker compose up -d ollama)"
 RETRY_HINT = "check the Ollama server (its log says why it stopped), then run the task again"
@@ -25,6 +26,7 @@ class OllamaChat:
         if timeout <= 0:
             raise InvalidInput(f"timeout must be positive, got {timeout}")
         self.host = host.strip()
+        self.shown = mask_url(self.host)  # what errors show: never a credential
         self.timeout = timeout
         self.keep_alive = keep_alive
         self.stats: dict[str, Any] = {}
@@ -66,27 +68,28 @@ class OllamaChat:
             parts.close()  # release the HTTP stream even when the caller stops early
         if not done:
             raise BackendUnavailable(
-                f"the answer from {model} at {self.host} stopped after {received} characters: "
+                f"the answer from {model} at {self.shown} stopped after {received} characters: "
                 "the stream ended before the model said it was done",
                 hint=RETRY_HINT,
             )
 
     def _error(self, failure: OllamaFailure, model: str, received: int) -> BackendUnavailable:
-        """The amber error for a chat request that failed."""
-        where = f"the Ollama server at {self.host}"
+        """The amber error for a chat request that failed (credentials in the client's message
+        masked)."""
+        where, detail = f"the Ollama server at {self.shown}", mask_url(failure.detail)
         if failure.missing_model:
             return BackendUnavailable(
-                f"{where} has no model {model}: {failure.detail}",
+                f"{where} has no model {model}: {detail}",
                 hint=f"pull it: ollama pull {model}",
             )
         if failure.kind == "response" and failure.status == -1:
-            return self._stopped(model, received, failure.detail)  # an error line mid-stream
+            return self._stopped(model, received, detail)  # an error line mid-stream
         if failure.kind == "response":
             return BackendUnavailable(
-                f"{where} failed (HTTP {failure.status}): {failure.detail}", hint=START_HINT
+                f"{where} failed (HTTP {failure.status}): {detail}", hint=START_HINT
             )
         if failure.kind == "connect":
-            return BackendUnavailable(f"cannot connect to Ollama at {self.host}", hint=START_HINT)
+            return BackendUnavailable(f"cannot connect to Ollama at {self.shown}", hint=START_HINT)
         if failure.kind == "timeout":
             if received:
                 return self._stopped(model, received, f"nothing more for {self.timeout:g} s")
@@ -95,14 +98,15 @@ class OllamaChat:
                 hint=f"{START_HINT}; loading a large model can take longer than the timeout",
             )
         if failure.kind == "broken":
-            return self._stopped(model, received, failure.detail)
+            return self._stopped(model, received, detail)
         return BackendUnavailable(
-            f"{where} sent a line that is not an Ollama chat answer: {failure.detail}",
-            hint=f"check that {self.host} is an Ollama server",
+            f"{where} sent a line that is not an Ollama chat answer: {detail}",
+            hint=f"check that {self.shown} is an Ollama server",
         )
 
     def _stopped(self, model: str, received: int, detail: str) -> BackendUnavailable:
         return BackendUnavailable(
-            f"the answer from {model} at {self.host} stopped after {received} characters: {detail}",
+            f"the answer from {model} at {self.shown} stopped after {received} characters: "
+            f"{detail}",
             hint=RETRY_HINT,
         )

@@ -8,6 +8,7 @@ from amber.embedders.base import EmbedderIdentity
 from amber.errors import BackendUnavailable, InvalidInput
 from amber.ollama_api import OllamaConnection, OllamaFailure, full_name
 from amber.text import readable
+from amber.urls import mask_url
 
 NOMIC = "nomic-embed-text"
 NOMIC_PREFIXES = "nomic:search_document/search_query"
@@ -46,8 +47,9 @@ def _short_name(model: str) -> str:
 def _unavailable(
     failure: OllamaFailure, host: str, model: str, timeout: float, window_words: int
 ) -> BackendUnavailable | InvalidInput:
-    """The amber error for a failed request to the server."""
-    status, error = failure.status, failure.detail
+    """The amber error for a failed request to the server (credentials in the host or in the
+    client's message masked)."""
+    status, error, host = failure.status, mask_url(failure.detail), mask_url(host)
     if failure.missing_model:
         return BackendUnavailable(
             f"the Ollama server at {host} has no model {model}: {error}",
@@ -102,7 +104,8 @@ def ollama_available(host: str, model: str = NOMIC, timeout: float = 2.0) -> tup
         return False, f"{error.message} ({error.hint})"
     if full_name(model) not in names:
         return False, (
-            f"the Ollama server at {host} has no model {model} (pull it: ollama pull {model})"
+            f"the Ollama server at {mask_url(host)} has no model {model} "
+            f"(pull it: ollama pull {model})"
         )
     return True, ""
 
@@ -126,6 +129,7 @@ class OllamaEmbedder:
         if timeout <= 0:
             raise InvalidInput(f"timeout must be positive, got {timeout}")
         self.host = _check_host(host)
+        self.shown = mask_url(self.host)  # what errors show: never a credential
         self.model = model
         self.timeout = timeout
         self.keep_alive = keep_alive
@@ -161,26 +165,26 @@ class OllamaEmbedder:
         dims = {len(row) for row in rows}
         if len(rows) != len(texts) or len(dims) != 1:
             raise BackendUnavailable(
-                f"the Ollama server at {self.host} returned {len(rows)} vectors of sizes "
+                f"the Ollama server at {self.shown} returned {len(rows)} vectors of sizes "
                 f"{sorted(dims)} for {len(texts)} texts",
                 hint=f"check that {self.model} is an embedding model",
             )
         (dim,) = dims
         if dim == 0:
             raise BackendUnavailable(
-                f"the Ollama server at {self.host} returned empty vectors for {self.model}",
+                f"the Ollama server at {self.shown} returned empty vectors for {self.model}",
                 hint=f"check that {self.model} is an embedding model",
             )
         if self._dim is not None and dim != self._dim:
             raise BackendUnavailable(
-                f"the Ollama server at {self.host} returned {dim}-d vectors for {self.model}, "
+                f"the Ollama server at {self.shown} returned {dim}-d vectors for {self.model}, "
                 f"expected {self._dim}",
                 hint="the model changed on the server; reindex the store with the new model",
             )
         vectors = np.asarray(rows, dtype=np.float32)
         if not np.isfinite(vectors).all():
             raise BackendUnavailable(
-                f"the Ollama server at {self.host} returned non-finite values for {self.model}",
+                f"the Ollama server at {self.shown} returned non-finite values for {self.model}",
                 hint=f"re-pull the model: ollama pull {self.model}",
             )
         self._dim = dim
