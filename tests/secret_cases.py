@@ -858,6 +858,39 @@ def _write_cases() -> None:
     keep("identifier", "config", f"container: {rand(64, HEX)}")
     keep("identifier", "prose", "the docs video is https://www.youtube.com/watch?v=dQw4w9WgXcQ")
 
+    # --- outside-trial kinds: other languages, passphrases, newer token formats, cookies ---
+    for template in [
+        "пароль от базы: {}",
+        "la contraseña es {}",
+        "le mot de passe est {}",
+        "Passwort für den Server: {}",
+        "a senha do banco é {}",
+        "数据库密码是{}",
+        "パスワードは {}",
+        "비밀번호: {}",
+        "user admin pass {}",
+    ]:
+        pw = password()
+        secret("password", "prose", template.format(pw), pw)
+    words = "amber river lantern pocket violet canyon marble harbor"
+    for template in ['DB_PASSWORD="{}"', "password: '{}'", "the wifi password is '{}'"]:
+        phrase = " ".join(rng.sample(words.split(), 4))
+        secret("passphrase", "config", template.format(phrase), phrase)
+    eth = rand(64, HEX)
+    secret("private_key", "env", f"PRIVATE_KEY=0x{eth}", eth)
+    for prefix, n, kind in [("dckr_pat_", 27, "docker"), ("figd_", 40, "figma")]:
+        value = prefix + rand(n, URLSAFE)
+        secret(kind, "env", f"{kind.upper()}_TOKEN={value}", value)
+    fb = "EAAC" + rand(120)
+    secret("facebook_token", "url", f"https://graph.facebook.com/me?access_token={fb}", fb)
+    sid, csrf = rand(32, LOWER), rand(32)
+    secret("cookie", "header", f"Cookie: sessionid={sid}; csrftoken={csrf}", sid, csrf)
+    keep("cookie", "header", "Cookie: theme=dark; lang=en-GB; consent=yes")
+    keep("prose", "prose", "pass the token to the client, then pass Python3 to the script")
+    keep("placeholder", "yaml", 'password: "must be at least 8 characters"')
+    keep("prose", "prose", "la clave primaria es id; el 密码 campo es obligatorio")
+    keep("hash", "prose", f"the transfer is tx 0x{rand(64, HEX)} on mainnet")
+
 
 def build(seed: int = SEED) -> tuple[list[Case], list[Case]]:
     """The labelled set drawn with another seed: same shapes, other credentials."""

@@ -189,6 +189,14 @@ def _contexts(text: str) -> Iterator[Finding]:
         )
         if not weak or sp.looks_random(value, 16):
             yield (*m.span("v"), "basic_auth" if basic else "bearer_token", _CONTEXT)
+    for m in sp.COOKIE_HEADER.finditer(text):
+        at = m.start("pairs")
+        for pair in sp.COOKIE_PAIR.finditer(m.group("pairs")):
+            value, named = pair.group("v"), sp.SESSION_NAME.search(pair.group("name"))
+            if sp.looks_random(value, 16, allow_hex=True) or (
+                named and len(value) >= 8 and sp.credential_like(value)
+            ):
+                yield at + pair.start("v"), at + pair.end("v"), "cookie", _CONTEXT
     for m in sp.BEARER.finditer(text):
         if sp.looks_random(m.group("v"), 16, allow_hex=True):
             yield (*m.span("v"), "bearer_token", _CONTEXT)
@@ -228,24 +236,37 @@ def _prose(text: str) -> Iterator[Finding]:
     `to`) opens the value slot and the first word there is judged, as is a word right after
     the noun; other words in between count only when they look machine-made."""
     for m in sp.SECRET_NOUN.finditer(text):
-        kw = m.group("kw").lower()
+        kw = (m.group("kw") or m.group("unspaced")).lower()
+        particle = sp.PARTICLE.match(text, m.end()) if m.group("unspaced") else None
         if (
             "_" in kw
             or text[m.start() - 1 : m.start()] in (".", "$", "-")
             or text[m.end() : m.end() + 1] not in " \t:"
+            and particle is None
         ):
             continue  # `password=`, `"password":`, `username:password@`: not prose
-        password, needs_verb = kw.startswith(("p", "cred")), kw in ("pass", "passes")
+        password = re.search(r"(?:token|key|secret)s?$", kw) is None  # a password, in any tongue
+        needs_verb = kw in ("pass", "passes")  # "pass the token on" is not a password
         before = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
         hashy = sp.HASH_WORDS.search(before) is not None  # "the commit that rotated the key is"
-        line = text[m.end() : m.end() + 160].split("\n", 1)[0]
-        verb = False
+        start = particle.end() if particle else m.end()
+        line = text[start : start + 160].split("\n", 1)[0]
+        verb = particle is not None
         for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
             token = word.group()
             value = token.rstrip(".,:;?")
             if token.lower().rstrip(":") in sp.PROSE_VERBS or token in sp.PROSE_VERBS:
                 verb = True
                 continue
+            quote = line[word.start() - 1 : word.start()] if word.start() else ""
+            if verb and quote in ("'", '"', "`") and quote in line[word.start() :]:
+                phrase = line[word.start() : line.index(quote, word.start())]
+                spaced = re.search(r"\s", phrase) is not None
+                if password and (
+                    sp.passphrase(phrase) if spaced else sp.plausible_password(phrase)
+                ):
+                    yield _prose_finding(start + word.start(), phrase, "password")
+                break  # "the wifi password is 'purple monkey dishwasher 42'"
             markup = "=" in token or token[:1] in "@<>|&/%{}$#\\"
             if i >= 8 or sp.PROSE_VETO.fullmatch(token) or markup and not sp.looks_random(value):
                 break  # a hash or a name is described, or this is code, a URL, markup
@@ -255,18 +276,22 @@ def _prose(text: str) -> Iterator[Finding]:
                 verb = True  # "the API key for the bot: X"
                 continue
             follows = line[word.start() + len(value) : word.start() + len(value) + 1]
-            if sp.CODE.search(value) or follows in ("(", "[", "|") or (needs_verb and not verb):
+            if sp.CODE.search(value) or follows in ("(", "[", "|"):
+                break
+            if needs_verb and not verb:
+                if i == 0 and sp.strong_password(value):  # "user admin pass Sup3rS3cr3t"
+                    yield _prose_finding(start + word.start(), value, "password")
                 break
             if verb or i == 0:
                 if password and sp.plausible_password(value):
-                    yield _prose_finding(m.end() + word.start(), value, "password")
+                    yield _prose_finding(start + word.start(), value, "password")
                 elif sp.looks_random(value, 16, allow_hex=verb and not password and not hashy):
-                    yield _prose_finding(m.end() + word.start(), value, "secret")
+                    yield _prose_finding(start + word.start(), value, "secret")
                 elif not verb:
                     continue
                 break
             if sp.looks_random(value, 20):
-                yield _prose_finding(m.end() + word.start(), value, "secret")
+                yield _prose_finding(start + word.start(), value, "secret")
                 break
 
 

@@ -54,6 +54,9 @@ TOKENS: list[tuple[str, str]] = [
     ("telegram_bot_token", r"(?<!\d)\d{8,10}:AA[\w\-]{33}\b"),
     ("square_token", rf"\bsq0(?:atp|csp)-{_B64URL}{{22,43}}|\bEAAA{_B64URL}{{60}}"),
     ("age_secret_key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+    ("docker_token", r"\bdckr_(?:pat|oat)_[A-Za-z0-9_\-]{24,}"),
+    ("figma_token", r"\bfig[dhu]_[A-Za-z0-9_\-]{30,}"),
+    ("facebook_token", r"\bEAA[B-Z][A-Za-z0-9]{28,}"),
     ("grafana_token", r"\bglsa_[A-Za-z0-9]{32}_[0-9a-f]{8}\b|\bglc_[A-Za-z0-9+/=]{32,}"),
     ("newrelic_key", r"\bNRAK-[A-Z0-9]{27}\b"),
     ("vault_token", rf"\bh[vb]s\.{_B64URL}{{24,}}"),
@@ -92,7 +95,7 @@ def _vocab(words: str) -> frozenset[str]:
 _PW_PARTS = _vocab("password passwd pwd pass passphrase pw passwort pword")
 _SECRET_PARTS = _vocab(
     "secret token apikey credential credentials authtoken accesstoken refreshtoken sessiontoken"
-    " secretkey privatekey accesskey clientsecret"
+    " secretkey privatekey accesskey clientsecret sessionid phpsessid jsessionid"
 )
 _KEY_OWNERS = _vocab(
     "api access secret private account signing encryption master client subscription license"
@@ -151,7 +154,7 @@ _PLACEHOLDER = re.compile(
     r"|[\w\-]*(?:here|example|placeholder|changeme|redacted|dummy)"
     r"|(?:changeme|change_me|replaceme|replace_me|placeholder|redacted)\w*\W?"
     r"|(?:test|fake|dummy|example|sample|mock|demo|fixture|placeholder)[_\-.][\w\-.]*"
-    r"|[+-]?(?:0x[0-9a-f]+|\d[\d_.,]*(?:e[+-]?\d+)?)|#[0-9a-f]{3,8})$"
+    r"|[+-]?(?:0x[0-9a-f]{1,31}|\d[\d_.,]*(?:e[+-]?\d+)?)|#[0-9a-f]{3,8})$"
     r"|x{5,}|^\*{3,}|\*{3,}$|\.\.\.|…|\\[sdwSDW]|\.[*+]|\[\^?[\w\\]+-[\w\\]"
 )
 MASKED = re.compile(r"(?i)x{6,}|\*{3,}|\.\.\.|\u2026")  # sk-xxxxxxxx, hf_***, ghp_...
@@ -211,8 +214,10 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     (`--name value`) or `xml`; `after`: the rest of the line after the value.
     """
     v = value
-    if placeholder(v, quoted if style != "env" else None) or (quoted and re.search(r"\s", v)):
+    if placeholder(v, quoted if style != "env" else None):
         return False
+    if quoted and re.search(r"\s", v):
+        return kind == "password" and passphrase(v)  # "correct horse battery staple"
     if path_like(v):
         return False
     if not quoted and style != "env" and CODE.search(v):
@@ -238,6 +243,35 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     if style == "colon" and alpha:
         return False  # `password: str`, `token: Buffer`
     return len(v) >= 4
+
+
+# Words that make a quoted phrase a description or a prompt rather than a passphrase.
+_DESCRIBING = _vocab(
+    "the a an your my our their his her its this that these for of to from in on at with by"
+    " is are be been must should can will enter type use used please required optional new old"
+    " current confirm not no and or if when here password passwords passphrase secret token key"
+    " database db user account login characters chars least most long"
+)
+
+
+def passphrase(v: str) -> bool:
+    """A quoted run of two to eight plain words that describe nothing: `correct horse battery
+    staple`, `purple monkey dishwasher 42`, not `must be at least 8 chars` or `Enter password`."""
+    words = v.split()
+    return (
+        2 <= len(words) <= 8
+        and len(v) <= 100
+        and not v.rstrip().endswith((":", "?", "..."))
+        and all(re.fullmatch(r"[\w!@#$%^&*+=~.\-]+", w) for w in words)
+        and not _DESCRIBING & {w.lower().strip(".,!") for w in words}
+    )
+
+
+def strong_password(v: str) -> bool:
+    """A plausible password with three kinds of character that is not a word with a version
+    (`Sup3rS3cr3t`, not `Python3`): enough to count with no verb before it (`pass X`)."""
+    kinds = sum(bool(re.search(rx, v)) for rx in (r"[a-z]", r"[A-Z]", r"\d", r"[!@#$%^&*+=?~|]"))
+    return plausible_password(v) and kinds >= 3 and not re.fullmatch(r"[A-Z]?[a-z]+[\d.]+", v)
 
 
 def variable(v: str) -> bool:
@@ -299,8 +333,9 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
     s = s.strip("\"'`.,;:)(")
     if len(s) < min_len or not re.fullmatch(r"[\w+/=.~\-]+", s) or _UUID.match(s):
         return False
-    if _HEX.match(s):
-        return allow_hex and len(s) >= 32 and entropy(s) >= 3.0
+    bare = s[2:] if s[:2] in ("0x", "0X") else s  # an Ethereum private key is 0x + 64 hex
+    if _HEX.match(bare):
+        return allow_hex and len(bare) >= 32 and entropy(bare) >= 3.0
     lower = sum(c.islower() for c in s)
     upper = sum(c.isupper() for c in s)
     digits = sum(c.isdigit() for c in s)
@@ -382,17 +417,37 @@ AUTH_HEADER = re.compile(
     r"(?P<scheme>bearer|basic|token|bot|apikey|api-key|sso-key|otp|key|ssws|splunk)[ \t]+"
     r"(?P<v>[\w.~+/=\-:]{6,})"
 )
+# A Cookie header (or curl's -b/--cookie): its values are session credentials when they
+# look machine-made or sit under a session-like name.
+COOKIE_HEADER = re.compile(
+    r"(?im)(?:\b(?:set-)?cookie[\"']?[ \t]*[:=]|(?<!\S)(?:-b|--cookie)[ \t]+[\"']?)"
+    r"(?P<pairs>[^\n\"']+)"
+)
+COOKIE_PAIR = re.compile(r"(?:^|;)[ \t]*(?P<name>[\w.\-]+)=(?P<v>[^;\s,]+)")
+SESSION_NAME = re.compile(r"(?i)sess|sid$|auth|token|csrf|xsrf|remember|login|jwt")
 BEARER = re.compile(r"\b[Bb]earer[ \t]+(?P<v>[\w.~+/\-]{16,}=*)")
 
 # A secret named in prose: "the staging password is X", "API key for the bot: X",
 # "the secret key wJalr...". The words after the noun are read one by one (see redact._prose).
-SECRET_NOUN = re.compile(
-    r"(?i)\b(?P<kw>pass(?:word|phrase)?s?|passwd|pwd|pw|cred(?:ential)?s?"
-    r"|(?:(?:api|access|secret|private|auth|bearer|bot|deploy|refresh|session|client|app)[ _\-]?)?"
-    r"(?:tokens?|keys?|secrets?))\b"
+# The word for password in other languages: spaced scripts between word boundaries, and the
+# ones written without spaces (Chinese, Japanese, Korean) anywhere, a particle after them.
+_FOREIGN_PASSWORDS = (
+    r"парол[ьяюем]\w*|contrase[ñn]as?|claves?|mots? de passe|mdp|senhas?|wachtwoord\w*"
+    r"|has[łl]o|parolas?|passord|passw[oö]rt(?:e?s)?|l[öo]senord|adgangskode|salasana"
+    r"|jelsz[óo]|heslo|[şs]ifre"
+    r"|kata sandi|m[ậa]t kh[ẩa]u|κωδικ[όο]ς|كلمة (?:المرور|السر)|סיסמ[הא]|पासवर्ड"
 )
+UNSPACED_PASSWORDS = r"密码|密碼|口令|パスワード|暗証番号|비밀번호|암호"
+SECRET_NOUN = re.compile(
+    r"(?i)(?:\b(?P<kw>pass(?:word|phrase)?s?|passwd|pwd|pw|cred(?:ential)?s?"
+    r"|(?:(?:api|access|secret|private|auth|bearer|bot|deploy|refresh|session|client|app)[ _\-]?)?"
+    rf"(?:tokens?|keys?|secrets?)|{_FOREIGN_PASSWORDS})\b|(?P<unspaced>{UNSPACED_PASSWORDS}))"
+)
+# What may join an unspaced noun to its value: 是, 为, は, 는, a colon, an equals sign.
+PARTICLE = re.compile(r"[ \t]*(?:是|为|為|は|が|는|은|이|가|:|=)[ \t]*")
 PROSE_WORD = re.compile(r"[^\s`\"'(),;\[\]]+")
 PROSE_VERBS = {"is", "was", "are", "were", "be", "reads", "to", "as", ":", "=", "->", "=>", "|"}
+PROSE_VERBS |= {"es", "est", "ist", "é", "är", "er", "jest", "это", "adalah", "là", "—"}
 PROSE_FILLERS = {"now", "still", "just", "currently", "set", "literally", "actually", "then"}
 HASH_WORDS = re.compile(
     r"(?i)\b(?:sha\d*|md5|hash(?:es)?|digest|checksum|commit|revision|fingerprint)\b"
