@@ -149,6 +149,20 @@ def _garble(lines: list[str], how: str) -> tuple[list[str], str]:
         row["id"] = "../../etc/passwd"
         lines[2] = json.dumps(row)
         return lines, "line 3: id"
+    if how.startswith("time-"):
+        row = json.loads(lines[2])
+        if how == "time-escape":
+            row["created_at"] = "\x1b[2J\x1b[31mhacked"
+        elif how == "time-words":
+            row["created_at"] = "last tuesday"
+        elif how == "time-mismatch":
+            row["created_ts"] -= 86_400 * 365
+        elif how == "time-future":
+            row["created_at"], row["created_ts"] = "9999-12-31T00:00:00+00:00", 253402214400.0
+        else:
+            row["expires_ts"] = row["created_ts"] - 60
+        lines[2] = json.dumps(row)
+        return lines, "line 3: "
     if how == "no-manifest":
         return lines[1:], "line 1"
     if how == "manifest-garbled":
@@ -162,7 +176,11 @@ def _garble(lines: list[str], how: str) -> tuple[list[str], str]:
 
 
 @pytest.mark.parametrize(
-    "how", ["json", "field", "id", "no-manifest", "manifest-garbled", "truncated", "repeated"]
+    "how",
+    [
+        *("json", "field", "id", "no-manifest", "manifest-garbled", "truncated", "repeated"),
+        *("time-escape", "time-words", "time-mismatch", "time-future", "time-expiry"),
+    ],
 )
 def test_bad_input_leaves_the_store_unchanged(cli, tmp_path: Path, monkeypatch, how) -> None:
     seed(cli)
@@ -176,6 +194,7 @@ def test_bad_input_leaves_the_store_unchanged(cli, tmp_path: Path, monkeypatch, 
     res = cli("import", str(bad))
     assert res.code == 2
     assert words in res.error["message"], res.error
+    assert "\x1b" not in res.stdout + res.stderr  # a bad value is shown escaped
     assert "nothing was imported" in res.error["hint"]
     assert everything(cli) == before
 

@@ -225,6 +225,7 @@ def _normalised(item: Memory, max_bytes: int) -> Memory:
     for stamp in ("created_ts", "expires_ts"):
         if not math.isfinite(getattr(item, stamp)) or getattr(item, stamp) < 0:
             raise ValueError(f"{stamp} must be a finite time, not {getattr(item, stamp)!r}")
+    _check_times(item)
     return item.model_copy(
         update={
             "tags": checks.tags(item.tags),
@@ -233,6 +234,33 @@ def _normalised(item: Memory, max_bytes: int) -> Memory:
             "key": checks.name(item.key, "key"),
         }
     )
+
+
+# How far ahead of this machine's clock a memory may have been made (another machine's clock).
+CLOCK_SKEW = 86_400.0
+
+
+def _check_times(item: Memory) -> None:
+    """created_at is the ISO 8601 form of created_ts (as `store` writes both), the memory was
+    not made in the future, and it does not expire before it was made."""
+    shown = repr(item.created_at[:40])
+    try:
+        made = datetime.fromisoformat(item.created_at)
+    except ValueError:
+        made = None
+    if made is None or made.tzinfo is None:
+        raise ValueError(
+            f"created_at {shown} is not an ISO 8601 time with a zone "
+            "(as export writes it: 2026-12-01T09:30:00.123456+00:00)"
+        )
+    if abs(made.timestamp() - item.created_ts) > 1.0:
+        raise ValueError(
+            f"created_at {shown} and created_ts {item.created_ts!r} name different times"
+        )
+    if item.created_ts > datetime.now(timezone.utc).timestamp() + CLOCK_SKEW:
+        raise ValueError(f"created_at {shown} is in the future")
+    if item.expires_ts < item.created_ts:
+        raise ValueError(f"expires_ts {item.expires_ts!r} is before the memory was made")
 
 
 def _memories(path: Path, max_bytes: int) -> Iterator[tuple[int, Memory]]:
