@@ -111,6 +111,8 @@ def test_knowledge_sync_is_idempotent_and_reset_forgets_gone_files(project, tmp_
     assert kept["removed"] == 0, "without --reset a gone file's memories stay"
     reset = project("knowledge-sync", "--project", "myapp", "--reset").doc
     assert reset["removed"] == 1
+    left = project("list", "--project", "myapp", "--limit", "100").doc["memories"]
+    assert [m for m in left if m["type"] == "knowledge"] == [], "no earlier version comes back"
 
 
 def test_cache_clear_older_than_keeps_fresh_entries(project) -> None:

@@ -318,9 +318,27 @@ def test_restoring_an_old_keyed_decision_makes_it_current_again(cli) -> None:
     first = store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")
     second = store(cli, "Deploys happen on Thursdays", "--key", "deploy-day")
     again = store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")
-    assert again["status"] == "duplicate" and again["supersedes"] == [second["id"]]
+    assert again["status"] == "restored" and again["supersedes"] == [second["id"]]
     current = cli("list").doc["memories"]
     assert [m["id"] for m in current] == [first["id"]]
+    assert store(cli, "Deploys happen on Tuesdays", "--key", "deploy-day")["status"] == "duplicate"
+
+
+def test_forgetting_the_current_version_of_a_key_makes_the_previous_current(cli) -> None:
+    ids = [
+        store(cli, f"Releases are cut on {day}", "--key", "release-day")["id"]
+        for day in ("Mondays", "Wednesdays", "Fridays")
+    ]
+    middle = cli("forget", ids[1], "--yes").doc
+    assert middle["restored"] == []  # a newer version is still current
+    history = cli("get", ids[2]).doc["history"]
+    assert [m["id"] for m in history] == [ids[0]]  # the chain skips the forgotten one
+    done = cli("forget", ids[2], "--yes").doc
+    assert done["status"] == "forgotten" and done["restored"] == [ids[0]]
+    current = cli("list").doc["memories"]
+    assert [(m["id"], m["state"], m["superseded_by"]) for m in current] == [(ids[0], "active", "")]
+    hits = cli("retrieve", "--query", "when are releases cut").doc["results"]
+    assert [h["id"] for h in hits] == [ids[0]]
 
 
 def test_optimize_reports_every_collection(cli) -> None:

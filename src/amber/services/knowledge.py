@@ -149,7 +149,9 @@ def sync(
         for key, mem_id in before.items()
         if key not in kept and (reset or key.rsplit("#", 1)[0] + "#" in prefixes)
     ]
-    report.removed = catalog.forget_memories(memory, doomed) if doomed else 0
+    report.removed = len(doomed)
+    if doomed:  # a section that is gone takes its earlier versions with it
+        catalog.forget_memories(memory, catalog.with_history(memory, doomed))
     return {
         "status": "synced",
         "synced": report.stored,

@@ -198,7 +198,8 @@ class MemoryService:
         self, mem_id: str, tags: list[str], project: str, key: str, redactions: int
     ) -> dict[str, Any]:
         """Storing what is already stored: merge the tags, finish a supersession a killed
-        `store --key` may have left undone. Called with the write lock held."""
+        `store --key` may have left undone, or make an old version of a key current again
+        (`restored`). Called with the write lock held."""
         existing = self.store.get(self.collection, [mem_id])[0].payload
         merged = sorted(set(existing.get("tags", [])) | set(tags))
         ids = [chunk_id(mem_id, i) for i in range(existing.get("chunks", 1))]
@@ -206,10 +207,11 @@ class MemoryService:
         stale = [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
         for old in stale:
             self._mark_superseded(old, mem_id)
-        if key and existing.get("state") == "superseded":
+        restored = bool(key) and existing.get("state") == "superseded"
+        if restored:  # an old version stored again under its key is the current one again
             self.store.set_payload(self.collection, ids, {"state": "active", "superseded_by": ""})
         return {
-            "status": "duplicate",
+            "status": "restored" if restored else "duplicate",
             "id": mem_id,
             "type": existing.get("type"),
             "tags": merged,

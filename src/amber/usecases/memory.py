@@ -320,5 +320,10 @@ def forget(ctx: Context, inp: ForgetIn) -> Document:
         targets = sorted(set(targets))
         if inp.dry_run:
             return {"status": "planned", "count": len(targets)}
-        count = catalog.forget_memories(memory, targets)
-    return {"status": "forgotten", "count": count, "ids": targets[:1000]}
+        restored = catalog.forget_memories(memory, targets)
+    return {
+        "status": "forgotten",
+        "count": len(targets),
+        "ids": targets[:1000],
+        "restored": restored[:1000],  # older --key versions that are current again
+    }
