@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -233,6 +234,37 @@ def test_retrieve_filters_and_explain(cli) -> None:
         "retrieve", "--query", "pydantic request body validation", "--tags", "python-patterns"
     ).doc["results"]
     assert len(tagged) == 1 and "dense" not in tagged[0]
+
+
+def test_since_and_until_take_minutes_hours_and_months(cli, tmp_path: Path) -> None:
+    """`30m` is half an hour (not 30 months), `2h` two hours; a month is `mo` or the word.
+    The cutoff is a time of day, compared with each memory's stored timestamp."""
+    now = time.time()
+    lines = [{"manifest": {"schema": "amber/1", "count": 2}}]
+    for number, (content, age) in enumerate(
+        [("Deploys moved to Tuesdays", 2 * 3600), ("The staging database was reset", 60)], 1
+    ):
+        stamp = now - age
+        created = datetime.fromtimestamp(stamp, timezone.utc).isoformat()
+        memory_id = f"00000000-0000-4000-8000-00000000000{number}"
+        row = {"id": memory_id, "content": content, "type": "decision"}
+        lines.append({**row, "created_at": created, "created_ts": stamp})
+    dump = tmp_path / "dated.jsonl"
+    dump.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert cli("import", str(dump)).code == 0
+
+    def listed(*bounds: str) -> list[str]:
+        res = cli("list", "--all-projects", *bounds)
+        assert res.code in (0, 1), res.stderr
+        return sorted(m["content"] for m in res.doc.get("memories", []))
+
+    recent, both = ["The staging database was reset"], sorted(m["content"] for m in lines[1:])
+    for age in ("30m", "30min", "30 minutes ago", "1h", "90 mins", "0.5h"):
+        assert listed("--since", age) == recent, age
+    for age in ("3h", "3 hours", "1d", "1w", "1mo", "2 months", "1y"):
+        assert listed("--since", age) == both, age
+    assert listed("--until", "30m") == ["Deploys moved to Tuesdays"]
+    assert "m is minutes" in cli("list", "--since", "3 fortnights").error["message"]
 
 
 def test_forget_by_id_and_filter_needs_yes(cli) -> None:

@@ -174,15 +174,26 @@ def days(value: float | None, what: str) -> float | None:
     return float(value)
 
 
-_RELATIVE = re.compile(
-    r"(?i)^\s*(\d+(?:\.\d+)?)\s*(h|hours?|d|days?|w|weeks?|m|months?|y|years?)\s*(?:ago)?\s*$"
-)
-_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 30.44, "y": 365.25}
+_MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
+# Seconds per unit of a relative age, by every spelling accepted. `m` is minutes, as in `30m`
+# for half an hour: a month needs `mo` or the word, so nobody asks for 30 months by accident.
+_UNIT_SECONDS = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), _MINUTE),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), _HOUR),
+    **dict.fromkeys(("d", "day", "days"), _DAY),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 7 * _DAY),
+    **dict.fromkeys(("mo", "mos", "month", "months"), 30.44 * _DAY),
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), 365.25 * _DAY),
+}
+_UNITS = "|".join(sorted(_UNIT_SECONDS, key=len, reverse=True))
+_RELATIVE = re.compile(rf"(?i)^\s*(\d+(?:\.\d+)?)\s*({_UNITS})\s*(?:ago)?\s*$")
+AGES = "30m, 2h, 7d, 2w, 3mo or '1 year'"  # how help texts and errors show a relative age
 
 
 def moment(value: str | float | None, what: str, now: float | None = None) -> float | None:
     """A point in time as epoch seconds, from an ISO date or datetime (UTC unless it says
-    otherwise), a relative age such as `7d`, `2 weeks` or `3 months ago`, or epoch seconds."""
+    otherwise), a relative age such as `30m`, `2h`, `7d`, `2 weeks` or `3 months ago`, or
+    epoch seconds."""
     if value is None or value == "":
         return None
     now = time.time() if now is None else now
@@ -201,14 +212,13 @@ def moment(value: str | float | None, what: str, now: float | None = None) -> fl
     relative = _RELATIVE.match(text_value)
     if relative:
         amount = float(relative.group(1))
-        unit = relative.group(2)[0].lower()
-        return now - amount * _UNIT_DAYS[unit] * 86400
+        return now - amount * _UNIT_SECONDS[relative.group(2).lower()]
     try:
         parsed = datetime.fromisoformat(text_value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             f"{what} {text_value[:40]!r} is not a date: use 2026-11-30, 2026-11-30T14:00, "
-            "or an age such as 7d, 2w, 3 months"
+            f"or an age such as {AGES} (m is minutes, mo months)"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)

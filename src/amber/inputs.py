@@ -134,9 +134,13 @@ Agent = Annotated[str | None, _name("the agent"), Field(description="Agent name.
 Key = Annotated[str | None, _name("the key"), Field(description="Supersedes the same key.")]
 Query = Annotated[str, BeforeValidator(_query), Field(description="What to look for.")]
 Since = Annotated[
-    float | None, _moment("since"), Field(description="Only memories from then on: 2026-11-01, 7d.")
+    float | None,
+    _moment("since"),
+    Field(description=f"Only memories from then on: 2026-11-01, or an age: {checks.AGES}."),
 ]
-Until = Annotated[float | None, _moment("until"), Field(description="Only memories until then.")]
+Until = Annotated[
+    float | None, _moment("until"), Field(description="Only memories until then (same forms).")
+]
 TopK = Annotated[int, Field(ge=1, le=100, description="How many memories at most.")]
 Budget = Annotated[int | None, Field(ge=1, le=1_000_000, description="Token budget.")]
 Weight = Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from amber.checks import AGES
 from amber.cli import invocation
 from amber.cli.progress import Progress
 from amber.cli.render import emit
@@ -151,9 +152,14 @@ WingOpt = Annotated[str | None, typer.Option("--wing", help="A scope, stored as 
 RoomOpt = Annotated[str | None, typer.Option("--room", help="A scope, stored as tag room:NAME.")]
 SinceOpt = Annotated[
     str | None,
-    typer.Option("--since", help="Only memories from this time: 2026-11-01, 7d, '2 weeks'."),
+    typer.Option(
+        "--since",
+        help=f"Only memories from this time: 2026-11-01, or an age: {AGES} (m is minutes).",
+    ),
 ]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="Only memories up to this time.")]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Only memories up to this time (same forms).")
+]
 VectorWeightOpt = Annotated[
     float | None, typer.Option("--vector-weight", help="Fusion weight of the dense signal.")
 ]
