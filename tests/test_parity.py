@@ -75,6 +75,8 @@ CALLS: list[tuple[list[str], str, dict[str, Any]]] = [
     (["auto", "--query", "ok", "--type", "nope"], "memory_auto", {"query": "ok", "types": "nope"}),
     (["retrieve", "--query", "ok", "--mode", "psychic"], "memory_search",
      {"query": "ok", "mode": "psychic"}),
+    (["retrieve", "--query", "ok", "--since", "2026-02-01", "--until", "2026-01-01"],
+     "memory_search", {"query": "ok", "since": "2026-02-01", "until": "2026-01-01"}),
     (["cache-store", "--query", "", "--response", "r"], "cache_store",
      {"query": "", "response": "r"}),
     (["cache-store", "--query", "q", "--response", "r", "--ttl-days", "inf"], "cache_store",
@@ -122,15 +124,25 @@ def test_cli_and_mcp_answer_every_call_with_the_same_document(
         assert json.loads(result.content[0].text) == mcp_doc
 
 
-def test_mcp_refuses_unknown_arguments_like_a_bad_flag(cli) -> None:
+def tools_here() -> Tools:
+    """The MCP tools over this test's store (the cli fixture's environment and folder)."""
     import os
 
     env = dict(os.environ)
-    tools = Tools(Gateway(env, Path.cwd(), load_settings(env)), Path(env["AMBER_HOME"]))
-    result = tools.run("memory_store", {"content": "fine", "colour": "blue"})
+    return Tools(Gateway(env, Path.cwd(), load_settings(env)), Path(env["AMBER_HOME"]))
+
+
+def test_mcp_refuses_unknown_arguments_like_a_bad_flag(cli) -> None:
+    result = tools_here().run("memory_store", {"content": "fine", "colour": "blue"})
     assert result.is_error and result.structured_content["error"] == "invalid_input"
     assert "colour" in result.structured_content["message"]
     assert cli("list").code == 1, "nothing was stored"
+
+
+def test_mcp_refuses_a_time_range_that_ends_before_it_starts(cli) -> None:
+    result = tools_here().run("memory_list", {"since": "2026-02-01", "until": "2026-01-01"})
+    assert result.is_error and result.structured_content["error"] == "invalid_input"
+    assert "not before until" in result.structured_content["message"]
 
 
 JSONISH = st.recursive(

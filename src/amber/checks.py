@@ -223,3 +223,17 @@ def moment(value: str | float | None, what: str, now: float | None = None) -> fl
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.timestamp()
+
+
+def time_range(since: float | None, until: float | None) -> None:
+    """A --since/--until pair that leaves room for a memory: since must come before until."""
+    if since is None or until is None or since < until:
+        return
+    shown = [
+        datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+        for t in (since, until)
+    ]
+    raise ValueError(
+        f"since ({shown[0]}) is not before until ({shown[1]}), so no memory can match: "
+        "since is the earlier end of the range; swap the two, or drop one"
+    )

@@ -166,6 +166,12 @@ class Filters(Input):
     since: Since = None
     until: Until = None
 
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, value: float | None, info: ValidationInfo) -> float | None:
+        checks.time_range(info.data.get("since"), value)
+        return value
+
 
 class AutoIn(Filters):
     query: Query
