@@ -50,6 +50,14 @@ def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert got.embedder == "auto" and got.budget_tokens == 700
 
 
+def refusal(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> InvalidInput:
+    """What load_settings raises with the variable `name` set to `value`."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InvalidInput) as caught:
+        load_settings()
+    return caught.value
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("AMBER_BUDGET_TOKENS", "many"), ("AMBER_FUSION", "max"), ("AMBER_SHARD_NUMBER", "0")],
@@ -57,11 +65,20 @@ def test_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_bad_value_names_its_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
-    monkeypatch.setenv(name, value)
-    with pytest.raises(InvalidInput) as caught:
-        load_settings()
-    assert name in caught.value.message
-    assert "fix or unset" in (caught.value.hint or "")
+    refused = refusal(monkeypatch, name, value)
+    assert name in refused.message
+    assert "fix or unset" in (refused.hint or "")
+
+
+@pytest.mark.parametrize("name", ["AMBER_HOME", "AMBER_CACHE_DIR"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_folder_variable_set_but_empty_is_refused_not_defaulted(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """An empty AMBER_HOME is a mistake (a cleared variable), not a wish for the default."""
+    message = refusal(monkeypatch, name, value).message
+    assert f"{name}: is set but empty" in message
+    assert "unset it" in message and "absolute path" in message
 
 
 def test_an_unknown_override_is_refused() -> None:

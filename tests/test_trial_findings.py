@@ -239,3 +239,16 @@ def test_third_trial_thai_apostrophes_equals_signs_and_scattered_han_words(cli) 
             "context_chunks"
         ]
         assert all(word in cut["content"] for word in words), (query, cut)
+
+
+def test_an_empty_amber_home_is_refused_through_the_shim(home: Path, tmp_path: Path) -> None:
+    """AMBER_HOME="" must not quietly mean ~/.local/share/amber, in-process or via a daemon."""
+    user = tmp_path / "user"  # the default folders land here if the empty value is ignored
+    for daemon in ("off", "auto"):
+        env = dict(clean_env(home), AMBER_HOME="", AMBER_DAEMON=daemon, HOME=str(user))
+        env.pop("XDG_DATA_HOME", None)
+        res = shim(env, tmp_path, "list")
+        assert res.returncode == 2, (daemon, res.stderr)
+        error = json.loads(res.stderr.decode().strip().splitlines()[-1])
+        assert "AMBER_HOME: is set but empty" in error["message"]
+        assert not (user / ".local" / "share" / "amber").exists()

@@ -27,14 +27,17 @@ def _absolute(value: str) -> str:
 
 
 def data_home(env: Mapping[str, str]) -> str:
-    """$AMBER_HOME, else $XDG_DATA_HOME/amber, else ~/.local/share/amber (absolute)."""
-    if env.get("AMBER_HOME"):
+    """$AMBER_HOME when set, else $XDG_DATA_HOME/amber, else ~/.local/share/amber (absolute).
+    A set but empty AMBER_HOME is returned empty, for the settings to refuse: falling back to
+    the default would put the store somewhere the caller did not ask for."""
+    if "AMBER_HOME" in env:
         return _absolute(env["AMBER_HOME"])
     return os.path.join(_xdg(env, "XDG_DATA_HOME", ".local/share"), "amber")
 
 
 def cache_home(env: Mapping[str, str]) -> str:
-    """$AMBER_CACHE_DIR, else $XDG_CACHE_HOME/amber, else ~/.cache/amber: derived files only."""
-    if env.get("AMBER_CACHE_DIR"):
+    """$AMBER_CACHE_DIR when set (empty stays empty), else $XDG_CACHE_HOME/amber, else
+    ~/.cache/amber: derived files only."""
+    if "AMBER_CACHE_DIR" in env:
         return _absolute(env["AMBER_CACHE_DIR"])
     return os.path.join(_xdg(env, "XDG_CACHE_HOME", ".cache"), "amber")

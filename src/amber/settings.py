@@ -9,13 +9,22 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from amber import checks, paths
 from amber.errors import InvalidInput
 from amber.urls import mask_url
 
 DAEMON_MODES = ("auto", "off")
+FOLDERS = {"home": "~/.local/share/amber", "cache_dir": "~/.cache/amber"}  # when unset
 
 
 class Settings(BaseModel):
@@ -135,6 +144,18 @@ class Settings(BaseModel):
         """The agent name is stored with every write: the same checks as --agent."""
         return None if value is None else checks.name(value, "the agent name")
 
+    @field_validator("home", "cache_dir", mode="before")
+    @classmethod
+    def _check_set(cls, value: object, info: ValidationInfo) -> object:
+        """An empty value is a mistake (a variable cleared, a template not filled in), not a
+        wish for the default folder: say so rather than read it as '.' or fall back."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(
+                f"is set but empty: unset it to use the default ({FOLDERS[info.field_name]}), "
+                "or give an absolute path"
+            )
+        return value
+
     @field_validator("home", "cache_dir")
     @classmethod
     def _check_folder(cls, value: Path) -> Path:
@@ -188,8 +209,8 @@ def variable_names(field: str) -> list[str]:
 
 def _environment_values(environment: Mapping[str, str]) -> dict[str, object]:
     values: dict[str, object] = {
-        "home": Path(paths.data_home(environment)),
-        "cache_dir": Path(paths.cache_home(environment)),
+        "home": paths.data_home(environment),  # text: an empty value must not become "."
+        "cache_dir": paths.cache_home(environment),
     }
     for field in Settings.model_fields:
         if field in values:  # the folders, resolved above like the daemon client does
@@ -245,13 +266,12 @@ def _shown(default: object) -> str:
 
 def documented() -> list[tuple[str, str, str]]:
     """(variable, default, what it does) for every setting: `amber --help` and README."""
-    folders = {"home": "~/.local/share/amber", "cache_dir": "~/.cache/amber"}
     rows = []
     for field, info in Settings.model_fields.items():
         rows.append(
             (
                 variable_names(field)[0],
-                folders.get(field) or _shown(info.default),
+                FOLDERS.get(field) or _shown(info.default),
                 info.description or "",
             )
         )

@@ -237,11 +237,11 @@ def spool_import(argv: list[str], home: str) -> tuple[list[str], str | None]:
 
 def forwardable(env: Mapping[str, str]) -> bool:
     """Whether this process can hand its call over at all. Without a working folder, with
-    stdout closed or with a relative AMBER_HOME the call runs in-process, where the CLI
-    reports each of those as the error it is."""
-    home = env.get("AMBER_HOME", "")
-    relative = bool(home) and not os.path.isabs(os.path.expanduser(home))
-    return working_folder() is not None and sys.stdout is not None and not relative
+    stdout closed or with a relative or empty AMBER_HOME the call runs in-process, where the
+    CLI reports each of those as the error it is."""
+    home = env.get("AMBER_HOME")
+    unusable = home is not None and not os.path.isabs(os.path.expanduser(home))
+    return working_folder() is not None and sys.stdout is not None and not unusable
 
 
 def working_folder() -> str | None:
