@@ -122,6 +122,16 @@ def agent(request: pytest.FixtureRequest, home: Path, shim):
     assert log.exists() and log.read_text().strip(), "no call was answered by the daemon"
 
 
+def mcp_tools():
+    """The MCP server's tools over the store of the cli fixture (its environment and folder)."""
+    from amber.dispatch import Gateway
+    from amber.mcp_server import Tools
+    from amber.settings import load_settings
+
+    env = dict(os.environ)
+    return Tools(Gateway(env, Path.cwd(), load_settings(env)), Path(env["AMBER_HOME"]))
+
+
 @pytest.fixture
 def cli(
     home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path

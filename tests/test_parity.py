@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import mcp_tools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -124,23 +125,15 @@ def test_cli_and_mcp_answer_every_call_with_the_same_document(
         assert json.loads(result.content[0].text) == mcp_doc
 
 
-def tools_here() -> Tools:
-    """The MCP tools over this test's store (the cli fixture's environment and folder)."""
-    import os
-
-    env = dict(os.environ)
-    return Tools(Gateway(env, Path.cwd(), load_settings(env)), Path(env["AMBER_HOME"]))
-
-
 def test_mcp_refuses_unknown_arguments_like_a_bad_flag(cli) -> None:
-    result = tools_here().run("memory_store", {"content": "fine", "colour": "blue"})
+    result = mcp_tools().run("memory_store", {"content": "fine", "colour": "blue"})
     assert result.is_error and result.structured_content["error"] == "invalid_input"
     assert "colour" in result.structured_content["message"]
     assert cli("list").code == 1, "nothing was stored"
 
 
 def test_mcp_refuses_a_time_range_that_ends_before_it_starts(cli) -> None:
-    result = tools_here().run("memory_list", {"since": "2026-02-01", "until": "2026-01-01"})
+    result = mcp_tools().run("memory_list", {"since": "2026-02-01", "until": "2026-01-01"})
     assert result.is_error and result.structured_content["error"] == "invalid_input"
     assert "not before until" in result.structured_content["message"]
 

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, clean_env, running_daemon
-
-from amber.dispatch import Gateway
-from amber.mcp_server import Tools
-from amber.settings import load_settings
+from conftest import ROOT, clean_env, mcp_tools, running_daemon
 
 SHIM = ROOT / "execution" / "memory_manager.py"
 TOKEN = "ghp_8fK2mQ9vX4bN7cL1zR5tY3wH6jD0sA2pE9uG"
@@ -62,8 +57,7 @@ def test_a_secret_in_amber_agent_is_refused(home: Path, tmp_path: Path) -> None:
 
 
 def test_mcp_clients_cannot_store_secrets_verbatim(cli, tmp_path: Path) -> None:
-    env = dict(os.environ)
-    tools = Tools(Gateway(env, Path.cwd(), load_settings(env)), Path(env["AMBER_HOME"]))
+    tools = mcp_tools()
     listed = json.dumps(tools.run("memory_store", {"content": f"token {TOKEN}"}).structured_content)
     assert TOKEN not in listed
     refused = tools.run("memory_store", {"content": f"token {TOKEN}", "allow_secrets": True})
@@ -252,3 +246,19 @@ def test_an_empty_amber_home_is_refused_through_the_shim(home: Path, tmp_path: P
         error = json.loads(res.stderr.decode().strip().splitlines()[-1])
         assert "AMBER_HOME: is set but empty" in error["message"]
         assert not (user / ".local" / "share" / "amber").exists()
+
+
+def test_choices_are_taken_in_any_case_like_type(cli) -> None:
+    """--type Decision was accepted but --mode DENSE and --outcome FAILURE were refused: every
+    choice is read in any case, from the CLI and MCP alike, as its lower-case spelling."""
+    stored = cli("store", "--content", "Retries use exponential backoff", "--type", "Decision")
+    assert stored.code == 0, stored.stderr
+    for mode in ("DENSE", "Bm25", " hybrid "):
+        res = cli("retrieve", "--query", "exponential backoff for retries", "--mode", mode)
+        assert res.code == 0 and res.doc["search_type"] == mode.strip().lower(), res.stderr
+    vote = ["skills", "feedback", "--skill", "python-patterns", "--task", "add retries"]
+    assert cli(*vote, "--outcome", "FAILURE").doc["status"] == "stored"
+    found = mcp_tools().run("memory_search", {"query": "exponential backoff", "mode": "BM25"})
+    assert not found.is_error and found.structured_content["search_type"] == "bm25"
+    evaluated = cli("eval", "--dataset", "/nonexistent", "--mode", "DENSE", "--fusion", "RRF")
+    assert evaluated.code == 2 and "/nonexistent" in evaluated.error["message"]

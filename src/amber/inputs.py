@@ -27,16 +27,25 @@ MemoryTypeName = Literal["decision", "code", "error", "conversation", "technical
 
 
 def _choice(what: str, allowed: tuple[str, ...]) -> BeforeValidator:
+    """One of `allowed`, in any case (`DENSE`, `Failure`), as its lower-case spelling, like
+    --type; None is left to the field's type (refused unless the field is optional)."""
+
     def check(value: Any) -> Any:
-        if value not in allowed:
+        if value is None:
+            return None
+        word = value.strip().lower() if isinstance(value, str) else value
+        if word not in allowed:
             raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(allowed)}")
-        return value
+        return word
 
     return BeforeValidator(check)
 
 
 Mode = Annotated[Literal["hybrid", "dense", "bm25"], _choice("mode", ("hybrid", "dense", "bm25"))]
 Outcome = Annotated[Literal["success", "failure"], _choice("outcome", ("success", "failure"))]
+EmbedderName = Annotated[
+    Literal["builtin", "ollama"] | None, _choice("embedder", ("builtin", "ollama"))
+]
 
 
 def _types(value: Any) -> list[str]:

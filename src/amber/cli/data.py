@@ -97,8 +97,7 @@ def reindex(
     as_json: JsonOpt = False,
 ) -> None:
     """Maintenance on the vectors: fill pending ones, or move to another embedder."""
-    name = embedder.strip().lower() if embedder is not None else None
-    invoke("reindex", {"pending": pending, "embedder": name}, as_json)
+    invoke("reindex", {"pending": pending, "embedder": embedder}, as_json)
 
 
 @commands("knowledge-sync", example="amber knowledge-sync --dir docs/ --reset")

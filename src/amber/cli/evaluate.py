@@ -68,13 +68,15 @@ def eval_(
     from amber.services import evaluation
     from amber.services.eval_index import open_index
 
-    modes = list(evaluation.MODES) if mode == "all" else [mode]
+    asked = mode.strip().lower()  # any case, like every other choice (--mode DENSE)
+    modes = list(evaluation.MODES) if asked == "all" else [asked]
     if any(m not in evaluation.MODES for m in modes):
         raise InvalidInput(f"unknown --mode {mode!r}; allowed: dense, bm25, hybrid, all")
-    if fusion is not None and fusion not in FUSIONS:
+    fused = fusion.strip().lower() if fusion is not None else None
+    if fused is not None and fused not in FUSIONS:
         raise InvalidInput(f"unknown --fusion {fusion!r}; allowed: {', '.join(FUSIONS)}")
     settings = cli_settings()
-    method = fusion or settings.fusion
+    method = fused or settings.fusion
     folders = evaluation.dataset_folders(dataset)
     fusers = evaluation.sweep_fusers() if sweep else None
     dense = modes != ["bm25"] or bool(fusers)

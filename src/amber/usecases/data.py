@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Literal
 
 from amber import SCHEMA_VERSION, __version__
 from amber.compose import Runtime
 from amber.embedders.base import Embedder, EmbedderIdentity
 from amber.embedders.choice import choose_embedder
 from amber.errors import BackendUnavailable, InvalidInput
-from amber.inputs import Empty, Input, Project
+from amber.inputs import EmbedderName, Empty, Input, Project
 from amber.services import catalog, transfer
 from amber.services import reindex as reindex_service
 from amber.services.memory import MemoryService
@@ -116,7 +115,7 @@ def import_(ctx: Context, inp: ImportIn) -> Document:
 
 class ReindexIn(Input):
     pending: bool = False
-    embedder: Literal["builtin", "ollama"] | None = None
+    embedder: EmbedderName = None
 
 
 @operation("reindex", ReindexIn, writes=True)
