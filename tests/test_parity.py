@@ -138,6 +138,26 @@ def test_mcp_refuses_a_time_range_that_ends_before_it_starts(cli) -> None:
     assert "not before until" in result.structured_content["message"]
 
 
+def test_mcp_refuses_true_and_false_where_a_number_is_asked(cli) -> None:
+    """JSON true is not 1: `top_k: true` was read as one memory. Numbers still pass, and so do
+    digit strings some clients send."""
+    tools = mcp_tools()
+    for tool, args in [
+        ("memory_auto", {"query": "x", "top_k": True}),
+        ("memory_auto", {"query": "x", "budget_tokens": False, "threshold": True}),
+        ("memory_search", {"query": "x", "threshold": False, "vector_weight": True}),
+        ("memory_list", {"limit": True}),
+        ("skill_route", {"task": "add a job queue", "budget_tokens": True}),
+    ]:
+        result = tools.run(tool, args)
+        assert result.is_error, (tool, args)
+        assert "must be a number, not" in result.structured_content["message"], (tool, args)
+    assert cli("store", "--content", "Jobs run on arq with Redis").code == 0
+    for top_k in (1, "1"):
+        found = tools.run("memory_search", {"query": "jobs on arq", "top_k": top_k})
+        assert not found.is_error and len(found.structured_content["results"]) == 1
+
+
 JSONISH = st.recursive(
     st.none()
     | st.booleans()

@@ -150,10 +150,21 @@ Since = Annotated[
 Until = Annotated[
     float | None, _moment("until"), Field(description="Only memories until then (same forms).")
 ]
-TopK = Annotated[int, Field(ge=1, le=100, description="How many memories at most.")]
-Budget = Annotated[int | None, Field(ge=1, le=1_000_000, description="Token budget.")]
-Weight = Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)]
-Floor = Annotated[float | None, Field(ge=-1, le=1, allow_inf_nan=False)]
+
+
+def _not_bool(value: Any) -> Any:
+    """pydantic reads true as 1 for a number; a boolean there is a mistake (`top_k: true`).
+    Numbers and digit strings pass on to the field's own checks."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+Number = BeforeValidator(_not_bool)  # after the Field: its bounds stay in the JSON schema
+TopK = Annotated[int, Field(ge=1, le=100, description="How many memories at most."), Number]
+Budget = Annotated[int | None, Field(ge=1, le=1_000_000, description="Token budget."), Number]
+Weight = Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False), Number]
+Floor = Annotated[float | None, Field(ge=-1, le=1, allow_inf_nan=False), Number]
 Scope = Annotated[
     str | None, _name("the scope"), Field(description="A wing or room: becomes a tag.")
 ]
@@ -187,7 +198,7 @@ class AutoIn(Filters):
     top_k: TopK = 5
     budget_tokens: Budget = None
     exclude_agent: Agent = None
-    threshold: Annotated[float | None, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+    threshold: Annotated[float | None, Field(ge=0, le=1, allow_inf_nan=False), Number] = Field(
         None, description="Cache similarity needed for a hit (0.92)."
     )
     vector_weight: Weight = None
@@ -247,7 +258,7 @@ class CacheClearIn(Input):
 
 
 class ListIn(Filters):
-    limit: Annotated[int, Field(ge=1, le=100_000)] = 20
+    limit: Annotated[int, Field(ge=1, le=100_000), Number] = 20
     all_projects: bool = False
     history: bool = False
 
@@ -272,7 +283,7 @@ class RouteIn(Input):
     task: Query
     project: Project = None
     top_k: TopK = 5
-    budget_tokens: Annotated[int, Field(ge=1, le=1_000_000)] = 8000
+    budget_tokens: Annotated[int, Field(ge=1, le=1_000_000), Number] = 8000
     full: bool = False
 
 
