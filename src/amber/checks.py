@@ -48,6 +48,27 @@ def control_problem(value: str, what: str) -> str | None:
     return f"{what} contains control characters (first: {bad}); strip NUL and other control bytes"
 
 
+# Characters that show nothing yet make a name another name: zero-width spaces and joiners,
+# the word joiner, the byte order mark, and the bidirectional marks, embeddings, overrides and
+# isolates that make text read other than it is stored ("Trojan Source").
+_HIDDEN = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u061c"
+    + "".join(map(chr, range(0x202A, 0x202F)))
+    + "".join(map(chr, range(0x2066, 0x206A)))
+)
+
+
+def _hidden(value: str, what: str) -> None:
+    """Refuse a name or tag holding a zero-width or bidi control, naming the code point (never
+    the value: it may hold a secret)."""
+    bad = next((c for c in value if c in _HIDDEN), None)
+    if bad is not None:
+        raise ValueError(
+            f"{what} holds U+{ord(bad):04X} ({unicodedata.name(bad)}), an invisible character "
+            "that would make it a different name from the one shown; type it again without it"
+        )
+
+
 def visible(value: str) -> bool:
     """Whether the text has a character that shows: not only spaces and invisible formats."""
     return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc") for c in value)
@@ -103,13 +124,15 @@ def is_memory_id(value: str) -> bool:
 
 
 def name(value: str, what: str) -> str:
-    """A project, key or agent name: one line, no control characters, short, no secret."""
+    """A project, key or agent name: one line, no control characters, no zero-width or bidi
+    controls, short, no secret."""
     cleaned = value.strip()
     if "\n" in cleaned or "\r" in cleaned or _control(cleaned):
         raise ValueError(f"{what} must be one line without control characters")
     if len(cleaned) > MAX_NAME_CHARS:
         raise ValueError(f"{what} is {len(cleaned)} characters; the limit is {MAX_NAME_CHARS}")
     _encodable(cleaned, what)
+    _hidden(cleaned, what)
     if cleaned and not visible(cleaned):
         raise ValueError(f"{what} is only invisible characters")
     if cleaned.startswith("-"):
@@ -128,7 +151,8 @@ def name(value: str, what: str) -> str:
 
 def tags(values: Iterable[str] | str | None) -> list[str]:
     """Tags as a list or one string, space- or comma-separated; trimmed, lower-cased, first-seen
-    order; at most MAX_TAGS of at most MAX_TAG_CHARS, printable, no secret."""
+    order; at most MAX_TAGS of at most MAX_TAG_CHARS, printable (no zero-width or bidi
+    controls), no secret."""
     if values is not None and not isinstance(values, (str, list, tuple)):
         raise ValueError(
             f"tags must be a list of strings or one string, not {type(values).__name__}"
@@ -153,6 +177,7 @@ def tags(values: Iterable[str] | str | None) -> list[str]:
     for number, tag in enumerate(found, 1):
         if len(tag) > MAX_TAG_CHARS:
             raise ValueError(f"tag {number} is {len(tag)} characters; the limit is {MAX_TAG_CHARS}")
+        _hidden(tag, f"tag {number}")
         if _control(tag) or not visible(tag):
             raise ValueError(f"tag {number} holds control or invisible characters")
         if tag.startswith("="):
