@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -105,6 +107,19 @@ def test_source_with_form_feeds_and_vertical_tabs_is_stored_as_given(cli) -> Non
     assert cli("get", stored["id"]).doc["memory"]["content"] == snippet
     found = cli("retrieve", "--query", "def second", "--json").doc
     assert stored["id"] in [c["id"] for c in found["chunks"]]
+
+
+def test_a_byte_order_mark_is_not_stored_as_content(cli, tmp_path: Path, monkeypatch) -> None:
+    """Notepad and PowerShell start UTF-8 files and pipes with a BOM: it is not the text's."""
+    saved = tmp_path / "notes.txt"
+    saved.write_bytes("\ufeffDeploys need a signed tag".encode())
+    first = cli("store", "--content-file", str(saved))
+    assert first.code == 0, first.stderr
+    assert cli("get", first.doc["id"]).doc["memory"]["content"] == "Deploys need a signed tag"
+    piped = io.TextIOWrapper(io.BytesIO("\ufeffReleases are cut on Mondays".encode()))
+    monkeypatch.setattr(sys, "stdin", piped)
+    second = store(cli, "-")
+    assert cli("get", second["id"]).doc["memory"]["content"] == "Releases are cut on Mondays"
 
 
 def test_cache_hit_for_same_meaning_and_guards(cli) -> None:

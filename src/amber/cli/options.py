@@ -108,13 +108,15 @@ def read_content(content: str | None, content_file: Path | None, what: str = "co
 
 
 def decode(raw: bytes, where: str, limit: int) -> str:
+    """Bytes read as UTF-8 text, without the byte order mark Windows editors and PowerShell put
+    first (it is not part of the text, and would be stored and embedded as if it were)."""
     if len(raw) > limit:
         raise InvalidInput(
             f"{where} holds more than {limit} bytes, the content limit",
             hint="split it, or raise AMBER_MAX_CONTENT_BYTES",
         )
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{where} is not valid UTF-8 (byte {exc.start})", hint="convert the text to UTF-8 first"
