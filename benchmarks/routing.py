@@ -2,8 +2,9 @@
 
     python benchmarks/routing.py [--skills 1000] [--queries 60] [--json FILE]
 
-Quality, on tests/skill_sets/routing_tasks.py (34 skills: 31 written for the tests plus the
-shipped python-patterns, python-testing and git-workflow; 223 tasks, 45 that fit no skill):
+Quality, on tests/skill_sets/routing_tasks.py (35 skills: 31 written for the tests plus the
+shipped python-patterns, python-testing, git-workflow and amber-memory; 233 tasks, 45 that fit
+no skill):
 the router's constants (rank and confidence weights, cosine range, threshold) are fitted on
 the even-numbered tasks, with the original four-skill set (tests/routing_set.py) kept at
 >= 95 %, and reported on the odd-numbered tasks, which played no part in choosing them.
@@ -48,7 +49,7 @@ from amber.skills import SkillRegistry, load_skill  # noqa: E402
 from amber.stores.bm25 import Bm25Encoder  # noqa: E402
 
 ROOT = HERE.parent
-SHIPPED = ("python-patterns", "python-testing", "git-workflow")
+SHIPPED = ("python-patterns", "python-testing", "git-workflow", "amber-memory")
 GRID = {
     "rank_weight": [w / 10 for w in range(0, 11)],
     "dense_weight": [w / 10 for w in range(0, 11)],
@@ -69,24 +70,25 @@ def registry_of(folder: Path, shipped: tuple[str, ...]) -> SkillRegistry:
 def features(router: SkillRouter, tasks: list, vectors: dict) -> tuple[np.ndarray, ...]:
     """Per task and skill: lexical share, best cosine, BM25+ score; and the label index."""
     names = [s.name for s in router.skills]
-    lexical, dense, bm25, labels = [], [], [], []
+    lexical, dense, bm25, labels, against = [], [], [], [], []
     for task, label in tasks:
         terms = router.encoder.query(task).indices
         lexical.append(router._lexical(set(terms)))
+        against.append(router._lexical(set(terms), router._against))
         dense.append(router._dense(task, vectors[task], True))
-        bm25.append(router._bm25.get_scores(terms) if terms else np.zeros(len(names)))
+        bm25.append(router._bm25.scores(terms) if terms else np.zeros(len(names)))
         labels.append(-1 if label is None else names.index(label))
-    return tuple(np.array(x) for x in (lexical, dense, bm25, labels))
+    return tuple(np.array(x) for x in (lexical, dense, bm25, labels, against))
 
 
 def simulate(data: tuple[np.ndarray, ...], p: dict[str, float]) -> np.ndarray:
     """The router's decision for each task (-1: no skill) under constants `p`, vectorised."""
-    lexical, dense, bm25, _ = data
+    lexical, dense, bm25, _, against = data
     scaled = np.clip((dense - p["low"]) / (p["high"] - p["low"]), 0, 1)
-    rank = (1 - p["rank_weight"]) * lexical + p["rank_weight"] * scaled
+    rank = (1 - p["rank_weight"]) * lexical + p["rank_weight"] * scaled - against
     rank = rank + 1e-9 * bm25 / (bm25.max(1, keepdims=True) + 1e-9)  # BM25+ breaks ties
     best = rank.argmax(1)
-    fit = ((1 - p["dense_weight"]) * lexical + p["dense_weight"] * scaled)[
+    fit = ((1 - p["dense_weight"]) * lexical + p["dense_weight"] * scaled - against)[
         np.arange(len(best)), best
     ]
     return np.where(fit < p["threshold"], -1, best)
@@ -127,7 +129,7 @@ def fit_constants(embedder: Any, vectors: dict) -> dict[str, float]:
         if best is None or key > best[0]:
             best = (key, p)
     assert best is not None
-    lexical_only = (half[0], np.zeros_like(half[1]), half[2], half[3])
+    lexical_only = (half[0], np.zeros_like(half[1]), half[2], half[3], half[4])
     best_lexical: tuple[tuple[float, float], float] | None = None
     for threshold in GRID["threshold"]:
         p = {"rank_weight": 0.0, "dense_weight": 0.0, "low": 0.0, "high": 1.0}

@@ -21,6 +21,7 @@ from amber.services.router import (
     FEEDBACK_TAG,
     Outcome,
     SkillRouter,
+    description_parts,
     feedback_counts,
     outcome_tags,
     routing_texts,
@@ -345,3 +346,36 @@ def test_one_section_on_request(python_patterns: Skill) -> None:
     with pytest.raises(NotFound) as missing:
         section_document(python_patterns, "Kubernetes")
     assert "9. Testing" in missing.value.hint
+
+
+SHIPPED_SKILLS = Path(__file__).parent.parent / "skills"
+
+
+def test_memory_requests_go_to_the_memory_skill_and_memory_leaks_do_not() -> None:
+    """An outside trial's misses among the shipped skills: a request to the shared memory was
+    routed by its topic (PostgreSQL → python-testing), and a program's memory leak by the
+    word "memory" (→ amber-memory)."""
+    registry = SkillRegistry.load([SHIPPED_SKILLS])
+    assert "amber-memory" in registry.names() and not registry.problems
+    router = SkillRouter(list(registry.skills.values()), builtin_model(), Bm25Encoder())
+    asks = [
+        "remember that we chose PostgreSQL over MySQL",
+        "store this decision for other agents",
+        "what did we decide last week about caching?",
+        "Did we already agree on a naming scheme for the Celery queues?",
+    ]
+    assert [router.route(task).skill for task in asks] == ["amber-memory"] * len(asks)
+    others = [
+        "fix a memory leak in the Python worker",
+        "remember to close the file handles in the CSV parser",
+        "record the decision to use arq in the ADR document",
+    ]
+    assert "amber-memory" not in [router.route(task).skill for task in others]
+
+
+def test_not_for_sentences_push_tasks_away() -> None:
+    skill = load_skill(SHIPPED_SKILLS / "amber-memory" / "SKILL.md")
+    purpose, against = description_parts(skill.description)
+    assert against.startswith("Not for memory use or leaks") and "leaks" not in purpose
+    testing = load_skill(SHIPPED_SKILLS / "python-testing" / "SKILL.md")
+    assert description_parts(testing.description)[1].endswith("use python-patterns.")

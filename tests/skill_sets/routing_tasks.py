@@ -1,9 +1,10 @@
 """A labelled routing set over the skills in tests/skill_sets/routing plus amber's shipped
-python-patterns, python-testing and git-workflow: tasks an agent might be given, each with the
-skill it belongs to, or None when no skill fits. Neighbours that are easy to confuse are
-covered on purpose (python-patterns against python-testing, python-asyncio, django-web and
-python-packaging; git-workflow against code-review; react-frontend against css-styling and
-web-accessibility; docker-containers against kubernetes-ops; ...).
+python-patterns, python-testing, git-workflow and amber-memory: tasks an agent might be given,
+each with the skill it belongs to, or None when no skill fits. Neighbours that are easy to
+confuse are covered on purpose (python-patterns against python-testing, python-asyncio,
+django-web and python-packaging; git-workflow against code-review; react-frontend against
+css-styling and web-accessibility; docker-containers against kubernetes-ops; amber-memory
+against tasks about a program's own memory; ...).
 
 `split(tasks)` halves the set by alternating position (the tasks of a label are listed
 together, so both halves hold every skill and the no-skill tasks): the routing constants are
@@ -35,6 +36,17 @@ ROUTING_TASKS: list[tuple[str, str | None]] = [
     ("tag a release and push the tag", "git-workflow"),
     ("I accidentally committed a password to the repository", "git-workflow"),
     ("choose a branching strategy for the team", "git-workflow"),
+    # amber-memory: asking the shared memory, and telling it (not the program's own memory)
+    ("note for the other agents that the API now uses cursor pagination", "amber-memory"),
+    ("save this decision so the next session knows why we dropped Celery", "amber-memory"),
+    ("what did earlier agents decide about the retry policy", "amber-memory"),
+    ("recall the decision we made about database migrations last month", "amber-memory"),
+    ("memory_manager.py auto exited with code 3, what does that mean", "amber-memory"),
+    ("remember that staging deploys need a manual approval", "amber-memory"),
+    ("record the cause and fix of this outage for future agents", "amber-memory"),
+    ("did we already decide how to name feature flags", "amber-memory"),
+    ("find the memory leak in our long-running Python service", "performance-profiling"),
+    ("out of memory errors when loading a big CSV into a DataFrame", "data-pandas"),
     # python-asyncio
     ("my asyncio tasks never finish and the script hangs at exit", "python-asyncio"),
     ("limit a Python script to 10 concurrent aiohttp requests", "python-asyncio"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from amber.stores.bm25 import Bm25Encoder, SmallCorpus
 
 FEEDBACK_TAG = "skill-feedback"
 FEEDBACK_WEIGHT = 0.3  # confidence moved by one past outcome of similarity 1.0
+REQUEST_CONFIDENCE = 0.8  # a memory request's confidence in the memory skill (a rule, not a fit)
 
 
 @dataclass
@@ -65,15 +67,62 @@ class Outcome:
     similarity: float
 
 
+# A sentence of a description that says what the skill is not for: "Not for X.", "Do not use
+# it for X.", "for X, use other-skill." It must not draw those tasks in; it pushes them away.
+_NOT_FOR = re.compile(
+    r"(?i)^(?:not for|do not use|don't use|never for)\b|^for\b.*,\s*use\s+[a-z0-9]+(?:-[a-z0-9]+)+"
+    r"(?:\s+instead)?\W*$|\buse\s+[a-z0-9]+(?:-[a-z0-9]+)+\s+instead\b"
+)
+
+
+MEMORY_SKILL = "amber-memory"  # the shipped skill on using amber itself
+# A request to the shared memory itself: remember or note something for other agents, or ask
+# what was decided before. Its topic words ("remember that staging deploys need approval")
+# would route it to the topic's skill; the request is for the memory skill.
+_DECIDED = r"(?:decide|decided|choose|chose|chosen|agree|agreed|settle|settled|pick|picked)"
+_MEMORY_REQUEST = re.compile(
+    r"(?i)^\W*(?:(?:please|can you|could you)\s+)?(?:"
+    r"(?:remember|memori[sz]e|make a note|note down|note for|jot down)\b(?!\s+to\b)"
+    r"|(?:store|save|record|log|keep|write down)\s+(?:(?:this|that|the|our|a|my)\s+)?"
+    r"(?:decision|choice|lesson|conclusion)s?\b"
+    r"|recall\b(?=.*\b(?:we|decid\w*|decision|chose|choice|agreed|earlier|before|last)\b)"
+    r"|(?:what|which|how|why|when)\s+(?:did|have|had)\s+(?:we|you|i|they|the team"
+    rf"|(?:the\s+)?(?:earlier|previous|other)\s+agents)\s+(?:already\s+)?{_DECIDED}\b"
+    rf"|(?:did|have)\s+we\s+(?:already\s+|ever\s+)?{_DECIDED}\b"
+    r")|\bfor\s+(?:the\s+)?(?:other|future|next|later)\s+agents?\b"
+)
+
+
+# ... unless it names another place to keep it: "record the decision in an ADR".
+_ELSEWHERE = re.compile(
+    r"(?i)\b(?:in|into|to)\s+(?:an?|the|our|my)\s+(?:adr|doc|docs|document|wiki|readme"
+    r"|changelog|file|ticket|issue|page|spreadsheet|notebook|calendar|commit message)\b"
+)
+
+
+def asks_memory(task: str) -> bool:
+    """Is the task a request to amber's shared memory (see `_MEMORY_REQUEST`)?"""
+    return _MEMORY_REQUEST.search(task) is not None and _ELSEWHERE.search(task) is None
+
+
+def description_parts(description: str) -> tuple[str, str]:
+    """(what the skill is for, what its description says it is not for)."""
+    sentences = re.split(r"(?<=[.;!?])\s+", " ".join(description.split()))
+    against = [s for s in sentences if _NOT_FOR.search(s)]
+    return " ".join(s for s in sentences if s not in against), " ".join(against)
+
+
 def skill_text(skill: Skill) -> str:
-    """What a skill is matched on: its name, description and section headings."""
-    return "\n".join([skill.name.replace("-", " "), skill.description, *skill.headings])
+    """What a skill is matched on: its name, what its description says it is for, and its
+    section headings."""
+    purpose = description_parts(skill.description)[0]
+    return "\n".join([skill.name.replace("-", " "), purpose, *skill.headings])
 
 
 def routing_texts(skill: Skill) -> list[str]:
-    """The texts embedded for a skill: the whole of what it is matched on, its description,
-    and each heading (a task often matches one section, not the summary)."""
-    return [skill_text(skill), skill.description, *skill.headings]
+    """The texts embedded for a skill: the whole of what it is matched on, its purpose, and
+    each heading (a task often matches one section, not the summary)."""
+    return [skill_text(skill), description_parts(skill.description)[0], *skill.headings]
 
 
 class SkillRouter:
@@ -115,6 +164,11 @@ class SkillRouter:
         self.problem: str | None = None  # why the dense signal is off, when it is
         self._tokens = [self._terms(skill_text(s)) for s in self.skills]
         self._sets = [set(doc) for doc in self._tokens]
+        # terms only the "not for" sentences hold: a task that has them is pushed away
+        self._against = [
+            set(self._terms(description_parts(s.description)[1])) - terms
+            for s, terms in zip(self.skills, self._sets, strict=True)
+        ]
         self._bm25 = SmallCorpus(self._tokens)
         self._matrix: np.ndarray | None = None
         self._starts = np.zeros(0, dtype=int)
@@ -126,14 +180,14 @@ class SkillRouter:
         unseen = math.log((len(self.skills) + 1) / 0.5)
         return self._bm25.idf(term, unseen)
 
-    def _lexical(self, terms: set[int]) -> list[float]:
-        """Share of the task's IDF mass that each skill's text contains (0..1)."""
+    def _lexical(self, terms: set[int], docs: list[set[int]] | None = None) -> list[float]:
+        """Share of the task's IDF mass that each skill's text (or `docs`) contains (0..1)."""
         if not terms or self._bm25.empty:
             return [0.0] * len(self.skills)
         idf = {t: self._idf(t) for t in terms}
         total = sum(idf.values())
         # BM25+ scores rank the skills; the share of matched IDF mass is the absolute evidence.
-        return [sum(idf[t] for t in terms & doc) / total for doc in self._sets]
+        return [sum(idf[t] for t in terms & doc) / total for doc in docs or self._sets]
 
     def prepare(self) -> int:
         """Have every skill's vectors at hand, embedding only texts the cache lacks; returns how
@@ -185,6 +239,7 @@ class SkillRouter:
             return Route(None, 0.0)
         query_terms = self.encoder.query(task).indices
         lexical = self._lexical(set(query_terms))
+        against = self._lexical(set(query_terms), self._against)
         dense = self._dense(task, vector, embed_task)
         low, high = self.dense_range
         learned: dict[str, float] = {}
@@ -199,12 +254,17 @@ class SkillRouter:
                 scaled = min(max((dense[i] - low) / (high - low), 0.0), 1.0)
                 rank = (1 - self.rank_weight) * lexical[i] + self.rank_weight * scaled
                 fit = (1 - self.dense_weight) * lexical[i] + self.dense_weight * scaled
+            rank, fit = rank - against[i], fit - against[i]  # "not for" terms in the task
             shift = learned.get(skill.name, 0.0)
             confidence = min(max(fit + shift, 0.0), 1.0)
             cosine = None if dense is None else dense[i]
             candidate = Candidate(skill.name, confidence, cosine, lexical[i], shift)
             ranked.append((-(rank + shift), -tie[i], skill.name, candidate))
         candidates = [c for *_, c in sorted(ranked)]
+        memory = [c for c in candidates if c.name == MEMORY_SKILL]
+        if memory and asks_memory(task):  # the request itself, whatever its topic
+            memory[0].confidence = max(memory[0].confidence, REQUEST_CONFIDENCE)
+            candidates = memory + [c for c in candidates if c is not memory[0]]
         best = candidates[0]
         if best.confidence < (self.threshold if dense is not None else self.lexical_threshold):
             return Route(None, best.confidence, candidates[:3])
