@@ -430,3 +430,18 @@ def test_every_error_says_what_to_do_next(cli, tmp_path: Path) -> None:
     assert "--content-file" in folder.error["hint"]
     unknown = cli("get", "3f2b0000-0000-0000-0000-000000000000")
     assert unknown.code == 1 and unknown.error["hint"]
+
+
+def test_a_secret_pasted_into_a_query_is_not_echoed(cli) -> None:
+    store(cli, "Deploys switch blue and green behind the load balancer", "--tags", "deploy")
+    pasted = "blue green deploy, the staging password=Zr8kq2LmXx7 if you need it"
+    runs = [
+        cli("retrieve", "--query", pasted),
+        cli("retrieve", "--query", pasted, "--explain"),
+        cli("auto", "--query", pasted),
+        cli("route", "--task", pasted),
+        cli("run", "--task", pasted),
+    ]
+    assert all(res.code in (0, 1) for res in runs), [res.stderr for res in runs]
+    assert [res for res in runs if "Zr8kq2LmXx7" in res.stdout + res.stderr] == []
+    assert runs[0].doc["query"].endswith("password=[REDACTED:password] if you need it")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from amber import text as textops
+from amber.redact import redact
 from amber.services.memory import MemoryService
 from amber.services.route_counts import RouteCounter
 from amber.services.router import SkillRouter, learned_outcomes
@@ -79,7 +80,7 @@ def bundle(
         truncated = shown["truncated"]
     context = "\n\n".join(parts)
     return {
-        "task": task,
+        "task": redact(task).text,  # echoed, so a pasted secret is not repeated
         "skill": route,
         "skill_path": str(skill.path) if skill else None,
         "auto": recalled,

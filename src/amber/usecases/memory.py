@@ -170,7 +170,7 @@ def retrieve(ctx: Context, inp: RetrieveIn) -> Document:
                 item.pop("dense"), item.pop("bm25")
         doc: Document = {
             "status": "ok" if results else "no_match",
-            "query": inp.query,
+            "query": redact(inp.query).text,  # echoed, so a pasted secret is not repeated
             "results": chunks,
             "total": len(chunks),
             "chunks": chunks,
