@@ -128,3 +128,11 @@ def test_wing_and_room_scope_the_search(project) -> None:
     inside = project("retrieve", "--query", "arq queue", "--project", "myapp", "--room", "jobs")
     outside = project("retrieve", "--query", "arq queue", "--project", "myapp", "--room", "web")
     assert inside.doc["total_chunks"] == 2 and outside.code == 1
+
+
+def test_knowledge_sync_reads_a_file_that_begins_with_a_byte_order_mark(project, tmp_path) -> None:
+    notes = tmp_path / "work" / "knowledge" / "windows.md"
+    notes.write_bytes("\ufeff# Windows notes\n\nLine endings are LF in the repo.\n".encode())
+    assert project("knowledge-sync", "--project", "myapp").doc["errors"] == []
+    found = project("retrieve", "--query", "line endings in the repo", "--project", "myapp").doc
+    assert found["chunks"][0]["content"].startswith("windows.md\n\n# Windows notes")

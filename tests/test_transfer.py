@@ -442,3 +442,16 @@ def test_import_is_all_or_nothing_when_a_write_fails(cli, tmp_path: Path, monkey
     left = everything(cli)
     assert [m["content"] for m in left.values()] == ["was here before the import"]
     assert ok(cli("import", str(dump)))["imported"] == 5, "a retry imports everything"
+
+
+def test_a_byte_order_mark_is_not_part_of_what_is_imported(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    """A file saved by a Windows editor begins with U+FEFF; it is not JSON."""
+    seed(cli)
+    dump = tmp_path / "backup.jsonl"
+    export_file(cli, dump)
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + dump.read_bytes())
+    use_home(monkeypatch, tmp_path / "fresh")
+    assert ok(cli("import", str(marked)))["imported"] == 5

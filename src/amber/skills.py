@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from amber import text as textops
 from amber.errors import InvalidInput, NotFound
 from amber.sections import headings as _headings
 from amber.skill_dirs import (
@@ -176,7 +177,7 @@ def _parse(path: Path, origin: str = "") -> tuple[Skill | None, list[SkillProble
     if isinstance(raw, str):
         return fail(None, raw)
     try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
+        text = textops.utf8(raw)
     except UnicodeDecodeError as exc:
         return fail(None, f"not UTF-8 (byte {exc.start})")
 

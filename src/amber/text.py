@@ -22,6 +22,12 @@ MIN_READABLE = 2  # letters or digits a text needs before a vector of it means a
 LATIN_END = 0x24F  # the last code point of Latin Extended-B
 
 
+def utf8(raw: bytes) -> str:
+    """Bytes as UTF-8 text without the byte order mark Windows editors and PowerShell put first
+    (it is not part of the text). UnicodeDecodeError when they are not UTF-8."""
+    return raw.decode("utf-8").removeprefix("\ufeff")
+
+
 def beyond_latin(ch: str) -> bool:
     """A letter of a script past Latin (Greek, Cyrillic, Arabic, CJK, ...)."""
     return ord(ch) > LATIN_END and ch.isalpha()

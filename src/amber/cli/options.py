@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from amber import text as textops
 from amber.checks import AGES
 from amber.cli import invocation
 from amber.cli.progress import Progress
@@ -116,7 +117,7 @@ def decode(raw: bytes, where: str, limit: int) -> str:
             hint="split it, or raise AMBER_MAX_CONTENT_BYTES",
         )
     try:
-        return raw.decode("utf-8").removeprefix("\ufeff")
+        return textops.utf8(raw)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{where} is not valid UTF-8 (byte {exc.start})", hint="convert the text to UTF-8 first"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amber import text as textops
 from amber.models import MemoryType
 from amber.services import catalog
 from amber.services.memory import MemoryService
@@ -125,7 +126,7 @@ def sync(
                 raw = handle.read(MAX_FILE_BYTES + 1)
             if len(raw) > MAX_FILE_BYTES:
                 raise ValueError(f"over {MAX_FILE_BYTES} bytes")
-            text = raw.decode("utf-8")
+            text = textops.utf8(raw)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             report.errors.append(f"{relative}: {getattr(exc, 'strerror', None) or exc}")
             advance(1)

@@ -178,7 +178,7 @@ def _lines(path: Path, limit: int) -> Iterator[tuple[int, str]]:
             if len(raw) > limit:
                 raise _bad(number, f"the line is over {limit} bytes, more than any memory takes")
             try:
-                text = raw.decode("utf-8")
+                text = textops.utf8(raw) if number == 1 else raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise _bad(number, f"not valid UTF-8 (byte {exc.start})") from exc
             if text.strip():
