@@ -92,3 +92,14 @@ def test_readme_lists_every_environment_variable() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for name, default, what in documented():
         assert f"| `{name}` | {default} | {what} |" in readme, name
+
+
+def test_choices_from_the_environment_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMBER_EMBEDDER", "Builtin")
+    monkeypatch.setenv("AMBER_FUSION", " RRF ")
+    monkeypatch.setenv("AMBER_DAEMON", "OFF")
+    got = load_settings()
+    assert (got.embedder, got.fusion, got.daemon) == ("builtin", "rrf", "off")
+    monkeypatch.setenv("AMBER_FUSION", "Borda")
+    with pytest.raises(InvalidInput, match="AMBER_FUSION"):
+        load_settings()

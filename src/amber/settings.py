@@ -144,6 +144,12 @@ class Settings(BaseModel):
         """The agent name is stored with every write: the same checks as --agent."""
         return None if value is None else checks.name(value, "the agent name")
 
+    @field_validator("embedder", "daemon", "fusion", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        """Choices read like the options' (AMBER_EMBEDDER=Builtin is builtin)."""
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("home", "cache_dir", mode="before")
     @classmethod
     def _check_set(cls, value: object, info: ValidationInfo) -> object:
