@@ -262,3 +262,16 @@ def test_choices_are_taken_in_any_case_like_type(cli) -> None:
     assert not found.is_error and found.structured_content["search_type"] == "bm25"
     evaluated = cli("eval", "--dataset", "/nonexistent", "--mode", "DENSE", "--fusion", "RRF")
     assert evaluated.code == 2 and "/nonexistent" in evaluated.error["message"]
+
+
+def test_the_scripts_help_names_the_script_it_was_called_by(home: Path, tmp_path: Path) -> None:
+    """`python3 execution/memory_manager.py --help` said `Usage: amber`, a command the agent
+    may not have; with a daemon running, a command's --help came from the daemon as well."""
+    with running_daemon(home) as (_, env, _):
+        own = shim(env, ROOT, "--help")
+        auto = shim(env, ROOT, "auto", "--help")
+        elsewhere = shim(env, tmp_path, "store", "-h")
+    assert own.returncode == auto.returncode == elsewhere.returncode == 0
+    assert own.stdout.decode().startswith("Usage: python3 execution/memory_manager.py [OPTIONS]")
+    assert auto.stdout.decode().startswith("Usage: python3 execution/memory_manager.py auto")
+    assert f"Usage: python3 {SHIM} store" in " ".join(elsewhere.stdout.decode().split())

@@ -16,9 +16,9 @@ def _forwarded(argv: list[str]) -> int | None:
     env = os.environ
     if env.get("AMBER_DAEMON", "auto") == "off" or not argv or argv[0] in protocol.LONG_RUNNING:
         return None
-    if argv[0].startswith("-") or env.get("AMBER_DAEMON", "auto") != "auto":
-        return None  # --help / --version, or a bad AMBER_DAEMON the settings will report
-    start = argv[0] in client.STORE_COMMANDS and not {"-h", "--help"} & set(argv)
+    if protocol.asks_help(argv) or env.get("AMBER_DAEMON", "auto") != "auto":
+        return None  # help is answered here, a bad AMBER_DAEMON is reported by the settings
+    start = argv[0] in client.STORE_COMMANDS
     idle = env.get("AMBER_DAEMON_IDLE", "900")
     try:
         return starter.forward(argv, env, start, sys.executable, idle)

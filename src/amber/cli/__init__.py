@@ -159,11 +159,21 @@ def _dash_value(argv: list[str], option: str) -> tuple[str, str] | None:
     return None
 
 
+def _prog() -> str:
+    """The name usage lines show: `amber`, or `python3 execution/memory_manager.py` when an
+    agent's script was called (relative to the current folder when inside it)."""
+    called = sys.argv[0] if sys.argv and sys.argv[0] else "amber"
+    if not called.endswith(".py") or os.path.basename(called) == "__main__.py":
+        return "amber"  # the console script, python -m amber
+    relative = os.path.relpath(called)
+    return f"python3 {called if relative.startswith('..') else relative}"
+
+
 def _run(argv: list[str]) -> int:
     os.umask(0o077)  # everything amber (and the embedded engine) writes is private: 0600 / 0700
     try:
         command = _click_command()
-        result = command.main(args=expand_nargs(argv), prog_name="amber", standalone_mode=False)
+        result = command.main(args=expand_nargs(argv), prog_name=_prog(), standalone_mode=False)
     except AmberError as exc:
         emit_error(exc.to_dict())
         return exc.exit_code

@@ -289,6 +289,8 @@ def forward_call(argv: list[str]) -> int | None:
     env = os.environ
     if env.get("AMBER_DAEMON", "auto") == "off" or (argv[:1] and argv[0] in protocol.LONG_RUNNING):
         return None
+    if protocol.asks_help(argv):
+        return None
     path = address(env) if forwardable(env) else None
     if path is None or reads_stdin(argv):
         return None  # stdin can be read once: amber's own interpreter takes the whole call

@@ -29,6 +29,12 @@ ADDRESS_FILE = "daemon.addr"
 LOG_FILE = "daemon.log"
 
 
+def asks_help(argv: list[str]) -> bool:
+    """--help, -h or --version anywhere: answered in the caller's own process, which knows the
+    name it was called by (the daemon would say `amber`) and needs no store."""
+    return any(arg in ("-h", "--help", "--version") for arg in argv)
+
+
 def honoured(name: str) -> bool:
     """The environment variables a request may set: amber's own and the ecosystem's names."""
     return name.startswith("AMBER_") or name in OWN_NAMES
