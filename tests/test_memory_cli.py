@@ -445,3 +445,38 @@ def test_a_secret_pasted_into_a_query_is_not_echoed(cli) -> None:
     assert all(res.code in (0, 1) for res in runs), [res.stderr for res in runs]
     assert [res for res in runs if "Zr8kq2LmXx7" in res.stdout + res.stderr] == []
     assert runs[0].doc["query"].endswith("password=[REDACTED:password] if you need it")
+
+
+def history(cli, mem_id: str) -> list[str]:
+    return [m["id"] for m in cli("get", mem_id).doc["history"]]
+
+
+def current(cli) -> list[tuple[str, str]]:
+    return [(m["id"], m["key"]) for m in cli("list").doc["memories"] if m["state"] == "active"]
+
+
+def test_a_memory_stored_again_under_a_key_heads_that_keys_history(cli) -> None:
+    plain = store(cli, "Lint with flake8")["id"]
+    keyed = store(cli, "Lint with ruff", "--key", "linter")["id"]
+    again = store(cli, "Lint with flake8", "--key", "linter")
+    assert again["id"] == plain and again["supersedes"] == [keyed]
+    assert current(cli) == [(plain, "linter")] and history(cli, plain) == [keyed]
+    assert cli("forget", plain, "--yes").doc["restored"] == [keyed]
+    assert current(cli) == [(keyed, "linter")]
+
+
+def test_restoring_an_old_version_then_forgetting_it_brings_back_the_one_before(cli) -> None:
+    ids = [
+        store(cli, f"Cache entries live {n} minutes", "--key", "cache-ttl")["id"]
+        for n in (5, 10, 15, 20)
+    ]
+    assert cli("forget", ids[3], "--yes").doc["restored"] == [ids[2]]
+    again = store(cli, "Cache entries live 5 minutes", "--key", "cache-ttl")
+    assert again["status"] == "restored" and again["supersedes"] == [ids[2]]
+    assert current(cli) == [(ids[0], "cache-ttl")]
+    assert history(cli, ids[0]) == [ids[2], ids[1]]  # no loop, nothing lost
+    made = {m: cli("get", m).doc["memory"]["created_at"] for m in ids[:3]}
+    assert made[ids[0]] > made[ids[2]] > made[ids[1]]  # dated when it became current
+    assert cli("forget", ids[0], "--yes").doc["restored"] == [ids[2]]
+    hits = cli("auto", "--query", "how long do cache entries live").doc["context_chunks"]
+    assert [h["id"] for h in hits] == [ids[2]]

@@ -44,14 +44,9 @@ def get_memory(memory: MemoryService, mem_id: str) -> dict[str, Any]:
 def forget_memories(memory: MemoryService, ids: list[str]) -> list[str]:
     """Delete the memories and mend the `--key` histories they were part of; returns the ids
     of older versions that became current again because every newer one was forgotten."""
-    gone = set(ids)
     with memory.write_lock:
-        links = {
-            h.id: (h.payload.get("supersedes", ""), h.payload.get("superseded_by", ""))
-            for h in memory.store.get(memory.collection, ids)
-        }
         doomed = [point for mem_id in ids for point in memory.ids_of(mem_id)]
-        restored = _mend_histories(memory, links, gone)
+        restored = memory.unlink(memory.links(ids), set(ids))
         memory.store.delete(memory.collection, doomed)
     return restored
 
@@ -69,35 +64,6 @@ def with_history(memory: MemoryService, ids: list[str]) -> list[str]:
         if hit and (older := hit[0].payload.get("supersedes")):
             todo.append(older)
     return sorted(found)
-
-
-def _mend_histories(
-    memory: MemoryService, links: dict[str, tuple[str, str]], gone: set[str]
-) -> list[str]:
-    """For each run of forgotten versions, link the nearest kept older version to the nearest
-    kept newer one; with no newer one left, the older version is current again."""
-
-    def kept(mem_id: str, side: int) -> str:
-        seen: set[str] = set()
-        while mem_id in gone and mem_id not in seen:
-            seen.add(mem_id)
-            mem_id = links.get(mem_id, ("", ""))[side]
-        return "" if mem_id in gone else mem_id
-
-    restored: list[str] = []
-    for older, newer in {(kept(o, 0), kept(n, 1)) for o, n in links.values()}:
-        if older and newer:
-            memory.store.set_payload(
-                memory.collection, memory.ids_of(older), {"superseded_by": newer}
-            )
-            memory.store.set_payload(memory.collection, memory.ids_of(newer), {"supersedes": older})
-        elif older:
-            update = {"state": "active", "superseded_by": ""}
-            memory.store.set_payload(memory.collection, memory.ids_of(older), update)
-            restored.append(older)
-        elif newer:
-            memory.store.set_payload(memory.collection, memory.ids_of(newer), {"supersedes": ""})
-    return sorted(restored)
 
 
 def matching_ids(memory: MemoryService, filters: Filters, limit: int = 1_000_000) -> list[str]:

@@ -198,18 +198,32 @@ class MemoryService:
         self, mem_id: str, tags: list[str], project: str, key: str, redactions: int
     ) -> dict[str, Any]:
         """Storing what is already stored: merge the tags, finish a supersession a killed
-        `store --key` may have left undone, or make an old version of a key current again
-        (`restored`). Called with the write lock held."""
+        `store --key` may have left undone, or make the memory the current version of `key`:
+        an old version stored again (`restored`), or one stored without that key before. It
+        leaves the place it had in a history and heads this key's. Called with the write lock
+        held."""
         existing = self.store.get(self.collection, [mem_id])[0].payload
         merged = sorted(set(existing.get("tags", [])) | set(tags))
-        ids = [chunk_id(mem_id, i) for i in range(existing.get("chunks", 1))]
-        self.store.set_payload(self.collection, ids, {"tags": merged})
+        ids = self.ids_of(mem_id)
+        restored = bool(key) and existing.get("state") == "superseded"
+        moved = restored or bool(key) and existing.get("key", "") != key
+        if moved:
+            self.unlink(self.links([mem_id]), {mem_id})
         stale = [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
         for old in stale:
             self._mark_superseded(old, mem_id)
-        restored = bool(key) and existing.get("state") == "superseded"
-        if restored:  # an old version stored again under its key is the current one again
-            self.store.set_payload(self.collection, ids, {"state": "active", "superseded_by": ""})
+        update: dict[str, Any] = {"tags": merged}
+        if moved:  # the current version now, so dated now (a --since window finds it)
+            now = time.time()
+            update |= {
+                "key": key,
+                "state": "active",
+                "superseded_by": "",
+                "supersedes": stale[0] if stale else "",
+                "created_ts": now,
+                "created_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+            }
+        self.store.set_payload(self.collection, ids, update)
         return {
             "status": "restored" if restored else "duplicate",
             "id": mem_id,
@@ -335,6 +349,40 @@ class MemoryService:
         found = self.store.get(self.collection, [mem_id])
         count = found[0].payload.get("chunks", 1) if found else 1
         return [chunk_id(mem_id, i) for i in range(count)]
+
+    def links(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """id -> (the version it supersedes, the version that supersedes it)."""
+        return {
+            h.id: (h.payload.get("supersedes", ""), h.payload.get("superseded_by", ""))
+            for h in self.store.get(self.collection, ids)
+        }
+
+    def unlink(self, links: dict[str, tuple[str, str]], gone: set[str]) -> list[str]:
+        """Take the versions in `gone` out of their histories: the nearest kept older version
+        is linked to the nearest kept newer one, or, with no newer one left, is current again
+        (its id returned). Called with the write lock held."""
+
+        def kept(mem_id: str, side: int) -> str:
+            seen: set[str] = set()
+            while mem_id in gone and mem_id not in seen:
+                seen.add(mem_id)
+                mem_id = links.get(mem_id, ("", ""))[side]
+            return "" if mem_id in gone else mem_id
+
+        restored: list[str] = []
+        for older, newer in {(kept(o, 0), kept(n, 1)) for o, n in links.values()}:
+            if older and newer:
+                self.store.set_payload(
+                    self.collection, self.ids_of(older), {"superseded_by": newer}
+                )
+                self.store.set_payload(self.collection, self.ids_of(newer), {"supersedes": older})
+            elif older:
+                update = {"state": "active", "superseded_by": ""}
+                self.store.set_payload(self.collection, self.ids_of(older), update)
+                restored.append(older)
+            elif newer:
+                self.store.set_payload(self.collection, self.ids_of(newer), {"supersedes": ""})
+        return sorted(restored)
 
     def _mark_superseded(self, old_id: str, new_id: str) -> None:
         self.store.set_payload(
