@@ -379,3 +379,27 @@ def test_not_for_sentences_push_tasks_away() -> None:
     assert against.startswith("Not for memory use or leaks") and "leaks" not in purpose
     testing = load_skill(SHIPPED_SKILLS / "python-testing" / "SKILL.md")
     assert description_parts(testing.description)[1].endswith("use python-patterns.")
+
+
+def test_threads_of_one_process_save_the_same_vector_file_safely(tmp_path: Path) -> None:
+    """The daemon answers agents on threads; two saving skill vectors at once shared one
+    temporary file name, and one of them failed with an internal error."""
+    import threading
+
+    path, errors = tmp_path / "skill-vectors.npz", []
+
+    def save(worker: int) -> None:
+        try:
+            for round_ in range(15):
+                VectorCache(path, builtin_model()).get([f"text {worker} {round_}"])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(VectorCache(path, builtin_model()).get(["text 0 0"])) == 1
+    assert not list(tmp_path.glob("*.tmp"))

@@ -41,3 +41,21 @@ def cache_home(env: Mapping[str, str]) -> str:
     if "AMBER_CACHE_DIR" in env:
         return _absolute(env["AMBER_CACHE_DIR"])
     return os.path.join(_xdg(env, "XDG_CACHE_HOME", ".cache"), "amber")
+
+
+def replace_private(path: str, data: bytes) -> None:
+    """Replace the file at `path` with `data` atomically (a reader sees the old file or the
+    new one, never half), readable by the user alone. The temporary file is named for this
+    process and thread, so threads of one daemon writing the same file never share it."""
+    import threading
+
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

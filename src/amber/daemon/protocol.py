@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import zlib
 
+from amber import paths
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:  # annotations only: importing collections costs every shim call ~1.6 ms
     from collections.abc import Mapping
@@ -73,12 +75,8 @@ def read_address(home: str) -> dict[str, str] | None:
 
 def write_address(home: str, record: Mapping[str, object]) -> None:
     """Replace the record atomically (a reader never sees half of it), private to the user."""
-    path = os.path.join(home, ADDRESS_FILE)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("".join(f"{key}={value}\n" for key, value in record.items()))
-    os.replace(tmp, path)
+    text = "".join(f"{key}={value}\n" for key, value in record.items())
+    paths.replace_private(os.path.join(home, ADDRESS_FILE), text.encode("utf-8"))
 
 
 def code_version() -> str:

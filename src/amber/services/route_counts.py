@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
+
+from amber import paths
 
 
 class RouteCounter:
@@ -55,9 +56,6 @@ class RouteCounter:
                 return
             counts = self._merged()
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(fd, "w", encoding="utf-8") as handle:
-                json.dump({"routed": counts}, handle, sort_keys=True)
-            os.replace(tmp, self.path)
+            text = json.dumps({"routed": counts}, sort_keys=True)
+            paths.replace_private(str(self.path), text.encode("utf-8"))
             self._pending.clear()

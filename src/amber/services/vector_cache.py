@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 from pathlib import Path
 
 import numpy as np
 
+from amber import paths
 from amber.embedders.base import Embedder
 
 
@@ -50,11 +51,10 @@ class VectorCache:
         dim = self.embedder.identity.dim
         vectors = np.stack(list(merged.values())) if merged else np.zeros((0, dim), np.float32)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            keys = np.frombuffer(b"".join(merged), dtype=np.uint8).reshape(-1, 16)
-            np.savez(handle, keys=keys, vectors=vectors.astype(np.float32))
-        os.replace(tmp, self.path)
+        keys = np.frombuffer(b"".join(merged), dtype=np.uint8).reshape(-1, 16)
+        packed = io.BytesIO()
+        np.savez(packed, keys=keys, vectors=vectors.astype(np.float32))
+        paths.replace_private(str(self.path), packed.getvalue())
         self._rows = merged
 
     def get(self, texts: list[str]) -> np.ndarray:
