@@ -890,6 +890,27 @@ def _write_cases() -> None:
     keep("placeholder", "yaml", 'password: "must be at least 8 characters"')
     keep("prose", "prose", "la clave primaria es id; el 密码 campo es obligatorio")
     keep("hash", "prose", f"the transfer is tx 0x{rand(64, HEX)} on mainnet")
+    # --- a second outside trial: dotted and digit-only values, more labels and quote marks ---
+    for label, shape in [
+        ("password: {}", "{a}.{b}.{d}"),
+        ("admin password is {}", "{a}.{b}.{d}"),
+        ("Contraseña del admin: {}", "{a}.{b}.{d}"),
+        ("La password del database di produzione è {}", "{a}!{b}{d}"),
+        ("Sunucu şifresi: {}", "{a}_{b}_{d}"),
+        ("Kennwort={}", "{a}!{b}{d}"),
+        ("hasło={}", "{a}{d}!{b}"),
+        ("Le mot de passe est « {} »", "{a}-{b}-{d}"),
+        ("パスフレーズ: {}", "{a}#{b}{d}"),
+    ]:
+        a, b = (rand(1, string.ascii_uppercase) + rand(4, string.ascii_lowercase) for _ in "ab")
+        value = shape.format(a=a, b=b, d=rand(2, string.digits))
+        secret("password", "prose", label.format(value), value)
+    pin = rand(8, string.digits)
+    secret("password", "yaml", f"password: {pin}", pin)
+    first = rand(1, "@#") + rand(3, string.ascii_lowercase)
+    phrase = f"{first} w{rand(1, string.digits)}rd with spaces"
+    secret("passphrase", "env", f"DB_PASS='{phrase}'", phrase)
+    keep("identifier", "yaml", "password: config.db.password\nport: 12345678\nversion: 2024.1")
 
 
 def build(seed: int = SEED) -> tuple[list[Case], list[Case]]:

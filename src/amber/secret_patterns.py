@@ -92,7 +92,10 @@ def _vocab(words: str) -> frozenset[str]:
 
 # A secret-bearing name splits into parts (snake, kebab, dotted, camel). Password-like parts
 # make a `password`, these a `secret`, and so does `<owner> key`.
-_PW_PARTS = _vocab("password passwd pwd pass passphrase pw passwort pword")
+_PW_PARTS = _vocab(
+    "password passwd pwd pass passphrase pw passwort pword kennwort hasło haslo contraseña"
+    " contrasena senha wachtwoord lösenord losenord salasana şifre sifre пароль mdp motdepasse"
+)
 _SECRET_PARTS = _vocab(
     "secret token apikey credential credentials authtoken accesstoken refreshtoken sessiontoken"
     " secretkey privatekey accesskey clientsecret sessionid phpsessid jsessionid"
@@ -172,7 +175,11 @@ _FILE_EXT = (
 _URL = re.compile(r"^\w[\w+.\-]*://")
 _ABSOLUTE = re.compile(r"^(?:~|\.{1,2})?/|^[A-Za-z]:\\")
 _RELATIVE = re.compile(rf"^[\w.\-]+(?:/[\w.\-]+)+$|^[\w.\-]+{_FILE_EXT}$")
-CODE = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+(?:[^\w.]|$)|^[A-Za-z_][\w.]*[(\[]|^[(\[{]|[()]$")
+# code, not a value: `settings.API_TOKEN` (every part an identifier: `Gato.Negro.13` is not),
+# a call or subscript, a bracket
+CODE = re.compile(
+    r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:[^\w.]|$)|^[A-Za-z_][\w.]*[(\[]|^[(\[{]|[()]$"
+)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAMES_A_SECRET = re.compile(r"(?i)pass|pw|secret|token|key|auth|cred")
@@ -214,6 +221,8 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     (`--name value`) or `xml`; `after`: the rest of the line after the value.
     """
     v = value
+    if kind == "password" and re.fullmatch(r"\d{6,64}", v):
+        return True  # a PIN-like password is digits only; numbers elsewhere are placeholders
     if placeholder(v, quoted if style != "env" else None):
         return False
     if quoted and re.search(r"\s", v):
@@ -247,7 +256,7 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
 
 # Words that make a quoted phrase a description or a prompt rather than a passphrase.
 _DESCRIBING = _vocab(
-    "the a an your my our their his her its this that these for of to from in on at with by"
+    "the a an your my our their this that these for of to"
     " is are be been must should can will enter type use used please required optional new old"
     " current confirm not no and or if when here password passwords passphrase secret token key"
     " database db user account login characters chars least most long"
@@ -263,7 +272,10 @@ def passphrase(v: str) -> bool:
         and len(v) <= 100
         and not v.rstrip().endswith((":", "?", "..."))
         and all(re.fullmatch(r"[\w!@#$%^&*+=~.\-]+", w) for w in words)
-        and not _DESCRIBING & {w.lower().strip(".,!") for w in words}
+        and (
+            not _DESCRIBING & {w.lower().strip(".,!") for w in words}
+            or any(re.search(r"[A-Za-z]", w) and re.search(r"[\d!@#$%^&*+=~]", w) for w in words)
+        )
     )
 
 
@@ -350,7 +362,10 @@ def looks_random(s: str, min_len: int = 16, *, allow_hex: bool = False) -> bool:
 
 # A value: quoted, or a bare run up to blanks and separators.
 _VALUE = r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"'`,;&<>|()\[\]{}]+)"
-_KEYWORD = r"(?:pass|pw|secret|token|key|auth|credential)"
+_KEYWORD = (
+    r"(?:pass|pw|secret|token|key|auth|credential|kennwort|has[łl]o|contrase[ñn]a|senha"
+    r"|wachtwoord|l[öo]senord|salasana|[şs]ifre|парол|mot_?de_?passe|mdp)"
+)
 # `name = value`, `name: value`, `"name": "value"`, `name: str = "value"`, `os.environ["NAME"] = v`
 ASSIGNMENT = re.compile(
     rf"(?i)(?<![\w\-.])(?<!\$\{{)(?P<name>(?=[A-Za-z_])[\w.\-]{{0,60}}?{_KEYWORD}[\w.\-]{{0,60}})"
@@ -433,11 +448,11 @@ BEARER = re.compile(r"\b[Bb]earer[ \t]+(?P<v>[\w.~+/\-]{16,}=*)")
 # ones written without spaces (Chinese, Japanese, Korean) anywhere, a particle after them.
 _FOREIGN_PASSWORDS = (
     r"парол[ьяюем]\w*|contrase[ñn]as?|claves?|mots? de passe|mdp|senhas?|wachtwoord\w*"
-    r"|has[łl]o|parolas?|passord|passw[oö]rt(?:e?s)?|l[öo]senord|adgangskode|salasana"
-    r"|jelsz[óo]|heslo|[şs]ifre"
+    r"|has[łl]o|parolas?|passord|passw[oö]rt(?:e?s)?|kennw[oö]rt(?:e?s)?|l[öo]senord"
+    r"|adgangskode|salasana|jelsz[óo]|heslo|[şs]ifre(?:si|niz|n|m)?"
     r"|kata sandi|m[ậa]t kh[ẩa]u|κωδικ[όο]ς|كلمة (?:المرور|السر)|סיסמ[הא]|पासवर्ड"
 )
-UNSPACED_PASSWORDS = r"密码|密碼|口令|パスワード|暗証番号|비밀번호|암호"
+UNSPACED_PASSWORDS = r"密码|密碼|口令|パスワード|パスフレーズ|暗証番号|비밀번호|암호"
 SECRET_NOUN = re.compile(
     r"(?i)(?:\b(?P<kw>pass(?:word|phrase)?s?|passwd|pwd|pw|cred(?:ential)?s?"
     r"|(?:(?:api|access|secret|private|auth|bearer|bot|deploy|refresh|session|client|app)[ _\-]?)?"
@@ -445,9 +460,9 @@ SECRET_NOUN = re.compile(
 )
 # What may join an unspaced noun to its value: 是, 为, は, 는, a colon, an equals sign.
 PARTICLE = re.compile(r"[ \t]*(?:是|为|為|は|が|는|은|이|가|:|=)[ \t]*")
-PROSE_WORD = re.compile(r"[^\s`\"'(),;\[\]]+")
+PROSE_WORD = re.compile(r"[^\s`\"'(),;\[\]«»“”„「」『』]+")
 PROSE_VERBS = {"is", "was", "are", "were", "be", "reads", "to", "as", ":", "=", "->", "=>", "|"}
-PROSE_VERBS |= {"es", "est", "ist", "é", "är", "er", "jest", "это", "adalah", "là", "—"}
+PROSE_VERBS |= {"es", "est", "ist", "é", "è", "är", "er", "jest", "это", "adalah", "là", "—"}
 PROSE_FILLERS = {"now", "still", "just", "currently", "set", "literally", "actually", "then"}
 HASH_WORDS = re.compile(
     r"(?i)\b(?:sha\d*|md5|hash(?:es)?|digest|checksum|commit|revision|fingerprint)\b"
