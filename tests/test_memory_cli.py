@@ -279,6 +279,9 @@ def test_since_and_until_take_minutes_hours_and_months(cli, tmp_path: Path) -> N
     for age in ("3h", "3 hours", "1d", "1w", "1mo", "2 months", "1y"):
         assert listed("--since", age) == both, age
     assert listed("--until", "30m") == ["Deploys moved to Tuesdays"]
+    today = datetime.fromtimestamp(now, timezone.utc).date().isoformat()
+    assert recent[0] in listed("--since", today, "--until", today)  # made a minute ago
+    assert listed("--until", today) == both  # a date alone as --until means the whole day
     assert "m is minutes" in cli("list", "--since", "3 fortnights").error["message"]
 
 

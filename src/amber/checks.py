@@ -215,11 +215,13 @@ _RELATIVE = re.compile(rf"(?i)^\s*(\d+(?:\.\d+)?)\s*({_UNITS})\s*(?:ago)?\s*$")
 AGES = "30m, 2h, 7d, 2w, 3mo or '1 year'"  # how help texts and errors show a relative age
 
 
-def moment(value: str | float | None, what: str, now: float | None = None) -> float | None:
+def moment(
+    value: str | float | None, what: str, now: float | None = None, end: bool = False
+) -> float | None:
     """A point in time as epoch seconds, from an ISO date or datetime (UTC unless it says
     otherwise), a relative age such as `30m`, `2h`, `7d`, `2 weeks` or `3 months ago`, or
-    epoch seconds."""
-    if value is None or value == "":
+    epoch seconds. With `end` (an --until), a date alone means the end of that day."""
+    if value is None:
         return None
     now = time.time() if now is None else now
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -229,12 +231,20 @@ def moment(value: str | float | None, what: str, now: float | None = None) -> fl
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a date such as 2026-11-30 or an age such as 7d")
     text_value = value.strip()
+    if not text_value:
+        raise ValueError(f"{what} is empty: give a date such as 2026-11-30 or an age such as 7d")
     if text_value.lower() in ("today", "yesterday"):
         start = datetime.fromtimestamp(now, timezone.utc).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        return start.timestamp() - (86400 if text_value.lower() == "yesterday" else 0)
+        day = start.timestamp() - (86400 if text_value.lower() == "yesterday" else 0)
+        return day + (86400 if end else 0)
     relative = _RELATIVE.match(text_value)
+    if relative and relative.group(2) == "M":
+        raise ValueError(
+            f"{what} {text_value!r} is ambiguous: write {relative.group(1)}mo for months "
+            f"or {relative.group(1)}m for minutes"
+        )
     if relative:
         amount = float(relative.group(1))
         return now - amount * _UNIT_SECONDS[relative.group(2).lower()]
@@ -247,12 +257,13 @@ def moment(value: str | float | None, what: str, now: float | None = None) -> fl
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+    whole_day = end and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text_value) is not None
+    return parsed.timestamp() + (86400 if whole_day else 0)  # --until 2026-12-03: all of it
 
 
 def time_range(since: float | None, until: float | None) -> None:
     """A --since/--until pair that leaves room for a memory: since must come before until."""
-    if since is None or until is None or since < until:
+    if since is None or until is None or since < until - 0.5:  # two reads of one "1h"
         return
     shown = [
         datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")

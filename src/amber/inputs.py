@@ -100,7 +100,7 @@ def _memory_id(what: str) -> BeforeValidator:
 
 
 def _moment(what: str) -> BeforeValidator:
-    return BeforeValidator(lambda value: checks.moment(value, what))
+    return BeforeValidator(lambda value: checks.moment(value, what, end=what == "until"))
 
 
 def _days(what: str) -> BeforeValidator:
