@@ -89,8 +89,19 @@ _MEMORY_REQUEST = re.compile(
     r"|(?:what|which|how|why|when)\s+(?:did|have|had)\s+(?:we|you|i|they|the team"
     rf"|(?:the\s+)?(?:earlier|previous|other)\s+agents)\s+(?:already\s+)?{_DECIDED}\b"
     rf"|(?:did|have)\s+we\s+(?:already\s+|ever\s+)?{_DECIDED}\b"
+    r"|what\s+(?:was|were|is|are)\s+(?:our|the team's)\s+"
+    r"(?:decision|choice|conclusion|agreement|convention|rule)s?\b"
+    r"|keep in mind\b|what do (?:you|we) (?:know|remember) about\b"
+    r"|have we (?:already\s+|ever\s+)?(?:seen|hit|had|met|fixed|solved|handled) (?:this|that|it)\b"
+    r"|did (?:anyone|anybody|someone|we|an?(?:other| earlier| previous) agent)\s+(?:already\s+)?"
+    r"(?:figure|find|found|fix|fixed|solve|solved|decide|decided|look into)\b"
+    r"|ricorda(?:ti)? che|recuerda que|souviens-toi|rappelle-toi|merk dir|denk daran|запомни"
+    r"|lembre-se"
     r")|\bfor\s+(?:the\s+)?(?:other|future|next|later)\s+agents?\b"
+    r"|\bfor\s+(?:future|later)\s+sessions?\b|\bfor\s+(?:the\s+)?next\s+time\b"
 )
+# A reminder to do something is not a request to the memory: "remember to close the file".
+_REMINDER = re.compile(r"(?i)^\W*(?:please\s+)?(?:remember|don't forget|do not forget) to\b")
 
 
 # ... unless it names another place to keep it: "record the decision in an ADR".
@@ -265,6 +276,9 @@ class SkillRouter:
         if memory and asks_memory(task):  # the request itself, whatever its topic
             memory[0].confidence = max(memory[0].confidence, REQUEST_CONFIDENCE)
             candidates = memory + [c for c in candidates if c is not memory[0]]
+        elif memory and _REMINDER.search(task):  # its "remember" is not the memory's
+            memory[0].confidence = 0.0
+            candidates = [c for c in candidates if c is not memory[0]] + memory
         best = candidates[0]
         if best.confidence < (self.threshold if dense is not None else self.lexical_threshold):
             return Route(None, best.confidence, candidates[:3])
