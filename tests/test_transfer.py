@@ -163,6 +163,16 @@ def _garble(lines: list[str], how: str) -> tuple[list[str], str]:
             row["expires_ts"] = row["created_ts"] - 60
         lines[2] = json.dumps(row)
         return lines, "line 3: "
+    if how.startswith("history-"):
+        rows = [json.loads(line) for line in lines[1:]]
+        old = next(i for i, r in enumerate(rows) if r["state"] == "superseded")
+        if how == "history-dangling":
+            rows[old]["superseded_by"] = "00000000-0000-4000-8000-000000000999"
+        else:  # its successor superseded by it: a loop
+            new = next(i for i, r in enumerate(rows) if r["id"] == rows[old]["superseded_by"])
+            rows[new] |= {"state": "superseded", "superseded_by": rows[old]["id"]}
+        lines = [lines[0], *(json.dumps(r) for r in rows)]
+        return lines, "not in the file" if how == "history-dangling" else "in a loop"
     if how == "no-manifest":
         return lines[1:], "line 1"
     if how == "manifest-garbled":
@@ -180,6 +190,7 @@ def _garble(lines: list[str], how: str) -> tuple[list[str], str]:
     [
         *("json", "field", "id", "no-manifest", "manifest-garbled", "truncated", "repeated"),
         *("time-escape", "time-words", "time-mismatch", "time-future", "time-expiry"),
+        *("history-dangling", "history-loop"),
     ],
 )
 def test_bad_input_leaves_the_store_unchanged(cli, tmp_path: Path, monkeypatch, how) -> None:

@@ -289,16 +289,42 @@ def check_import(path: Path, max_bytes: int) -> ImportPlan:
     if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
         raise _bad(number, "the manifest has no valid count")
     seen: dict[str, int] = {}
+    newer: dict[str, str] = {}  # superseded id -> the id that superseded it
     for number, item in _memories(path, max_bytes):
         if item.id in seen:
             raise _bad(number, f"repeats memory {item.id} of line {seen[item.id]}")
         seen[item.id] = number
+        if item.state == "superseded":
+            newer[item.id] = item.superseded_by
+    _check_histories(seen, newer)
     if len(seen) != expected:
         raise InvalidInput(
             f"the manifest promises {expected} memories but the file holds {len(seen)}",
             hint="nothing was imported; the file is truncated or edited: export it again",
         )
     return ImportPlan(path, manifest, len(seen), max_bytes)
+
+
+def _check_histories(lines: dict[str, int], newer: dict[str, str]) -> None:
+    """Every superseded memory leads, through the versions that superseded it, to a current
+    one in the file: a link to nothing or a loop would hide the whole history for good."""
+    reaches_current: set[str] = set()
+    for start in newer:
+        path: list[str] = []
+        step, on_path = start, set()
+        while step in newer and step not in reaches_current:
+            if step in on_path:
+                raise _bad(lines[start], f"memory {start} is superseded in a loop")
+            path.append(step)
+            on_path.add(step)
+            step = newer[step]
+            if step not in lines:
+                raise _bad(
+                    lines[path[-1]],
+                    f"memory {path[-1]} is superseded by {step or 'nothing'!r}, "
+                    "which is not in the file",
+                )
+        reaches_current.update(path)
 
 
 def import_file(
