@@ -313,3 +313,30 @@ def test_calls_queued_when_the_daemon_stops_are_answered_not_cut_off(tmp_path: P
     assert [a["stdout"] for a in answers] == ["answered\n"] * 3
     assert sorted(ran) == [["list", f"--limit={n}"] for n in (1, 2, 3)]
     assert not daemon.socket_path.exists(), "new callers no longer find the stopping daemon"
+
+
+def test_a_call_with_another_ollama_host_embeds_through_that_host(
+    home: Path, tmp_path: Path
+) -> None:
+    """A daemon started while OLLAMA_HOST named a dead port kept embedding there for every
+    later call, though the call said where Ollama now runs (tests/fake_ollama.py serves it)."""
+    from fake_ollama import FakeOllama
+
+    with FakeOllama(models=["nomic-embed-text:latest"], dim=768) as fake:
+        pinned = dict(clean_env(home), AMBER_EMBEDDER="ollama", OLLAMA_HOST=fake.url)
+        assert (
+            call(pinned, tmp_path, "store", "--content", "Webhooks retry with backoff").returncode
+            == 0
+        )
+        dead = dict(pinned, OLLAMA_HOST="http://127.0.0.1:9", AMBER_OLLAMA_TIMEOUT="1")
+        with running_daemon(home, env=dead) as (_, env, _):
+            before = len(fake.bodies("/api/embed"))
+            res = call(
+                dict(env, OLLAMA_HOST=fake.url), tmp_path, "auto", "--query", "webhook retries"
+            )
+            doc = json.loads(res.stdout)
+            assert res.returncode == 0 and doc["degraded"] == [], doc["degraded"]
+            assert doc["search_type"] == "hybrid"
+            assert len(fake.bodies("/api/embed")) > before
+            down = json.loads(call(env, tmp_path, "auto", "--query", "webhook retries").stdout)
+            assert down["search_type"] == "bm25" and "127.0.0.1:9" in json.dumps(down["degraded"])

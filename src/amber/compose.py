@@ -141,9 +141,19 @@ class Runtime:
     write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _routes: dict[Path, RouteCounter] = field(default_factory=dict, repr=False)
 
+    def embedder_for(self, settings: Settings) -> Embedder | None:
+        """The pinned embedder as this call reaches it: an Ollama-pinned store served by a
+        daemon embeds through the OLLAMA_HOST (and timeouts) each call names, so an agent that
+        fixes the variable is not held to the host the daemon started with."""
+        if self.identity.provider != "ollama" or settings is self.settings:
+            return self.embedder
+        return guarded(load_pinned(self.identity, settings), settings)
+
     def memory(self, settings: Settings | None = None) -> MemoryService:
         """The memory service for one call, with that call's settings."""
         s = settings or self.settings
+        embedder = self.embedder_for(s)
+        problem = self.embedder_problem if embedder is self.embedder else None
         slug = self.identity.slug()
         cache = ResponseCache(
             self.store, f"cache-{slug}", self.identity.dim, s.cache_threshold, s.cache_ttl_days
@@ -152,8 +162,8 @@ class Runtime:
             self.store,
             f"memories-{slug}",
             self.identity.dim,
-            self.embedder,
-            self.embedder_problem,
+            embedder,
+            problem,
             Bm25Encoder(s.bm25_avg_len),
             cache,
             retrieval_config(s),
@@ -163,7 +173,7 @@ class Runtime:
     def skills(
         self, settings: Settings, project_root: Path | None
     ) -> tuple[SkillRegistry, SkillRouter]:
-        return SKILLS.get(settings, project_root, self.embedder, self.identity.slug())
+        return SKILLS.get(settings, project_root, self.embedder_for(settings), self.identity.slug())
 
     def routes(self, settings: Settings) -> RouteCounter:
         """The skill-route counter beside the store, one per runtime (`flush` writes it)."""
