@@ -193,6 +193,16 @@ class Filters(Input):
         return value
 
 
+def _some_weight(value: float | None, info: ValidationInfo) -> float | None:
+    """Zero for both signals would rank every memory alike: refused, not answered."""
+    if value == 0 and info.data.get("vector_weight") == 0:
+        raise ValueError(
+            "it and vector_weight are both 0, which ranks nothing: give one of them a weight "
+            "above 0 (or use --mode dense / --mode bm25 for one signal)"
+        )
+    return value
+
+
 class AutoIn(Filters):
     query: Query
     top_k: TopK = 5
@@ -203,6 +213,7 @@ class AutoIn(Filters):
     )
     vector_weight: Weight = None
     text_weight: Weight = None
+    _weights = field_validator("text_weight")(_some_weight)
 
 
 class RetrieveIn(Filters):
@@ -214,6 +225,7 @@ class RetrieveIn(Filters):
     threshold: Floor = Field(None, description="Dense similarity floor for a match.")
     vector_weight: Weight = None
     text_weight: Weight = None
+    _weights = field_validator("text_weight")(_some_weight)
     why_not: Annotated[str | None, _memory_id("why_not")] = None
     budget_tokens: Budget = None
 
