@@ -263,6 +263,7 @@ def test_hooks_recall_the_memory_and_remind_once(amber_cli, project, monkeypatch
     output = answer.doc["hookSpecificOutput"]
     assert output["hookEventName"] == "UserPromptSubmit"
     assert "exponential backoff" in output["additionalContext"]
+    assert "tags: \n" not in output["additionalContext"]  # a memory without tags: no empty line
 
     stop = amber_cli("hook", "stop", stdin=b'{"stop_hook_active": false}')
     assert stop.doc["decision"] == "block" and "memory_manager.py store" in stop.doc["reason"]

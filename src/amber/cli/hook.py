@@ -84,7 +84,8 @@ def memories(doc: dict[str, Any]) -> str:
         for chunk in doc["context_chunks"]:
             day = str(chunk.get("created_at") or "")[:10]
             tags = ", ".join(chunk.get("tags") or [])
-            parts.append(f"- [{chunk.get('type')}] {day} tags: {tags}\n{chunk.get('content')}")
+            labels = f"{day} tags: {tags}" if tags else day  # no empty "tags:" line
+            parts.append(f"- [{chunk.get('type')}] {labels}\n{chunk.get('content')}")
     if parts and (doc.get("skill") or {}).get("name"):
         parts.append(f"amber routes this task to the skill {doc['skill']['name']}.")
     return "\n\n".join(parts)
