@@ -17,13 +17,13 @@ from amber.models import MemoryType
 from amber.services.catalog import list_memories
 from amber.services.layout import Filters
 from amber.services.memory import MemoryService
+from amber.services.memory_requests import MEMORY_SKILL, REQUEST_CONFIDENCE, asks_memory, reminds
 from amber.services.vector_cache import VectorCache
 from amber.skills import Skill, SkillRegistry
 from amber.stores.bm25 import Bm25Encoder, SmallCorpus
 
 FEEDBACK_TAG = "skill-feedback"
 FEEDBACK_WEIGHT = 0.3  # confidence moved by one past outcome of similarity 1.0
-REQUEST_CONFIDENCE = 0.8  # a memory request's confidence in the memory skill (a rule, not a fit)
 
 
 @dataclass
@@ -73,47 +73,6 @@ _NOT_FOR = re.compile(
     r"(?i)^(?:not for|do not use|don't use|never for)\b|^for\b.*,\s*use\s+[a-z0-9]+(?:-[a-z0-9]+)+"
     r"(?:\s+instead)?\W*$|\buse\s+[a-z0-9]+(?:-[a-z0-9]+)+\s+instead\b"
 )
-
-
-MEMORY_SKILL = "amber-memory"  # the shipped skill on using amber itself
-# A request to the shared memory itself: remember or note something for other agents, or ask
-# what was decided before. Its topic words ("remember that staging deploys need approval")
-# would route it to the topic's skill; the request is for the memory skill.
-_DECIDED = r"(?:decide|decided|choose|chose|chosen|agree|agreed|settle|settled|pick|picked)"
-_MEMORY_REQUEST = re.compile(
-    r"(?i)^\W*(?:(?:please|can you|could you)\s+)?(?:"
-    r"(?:remember|memori[sz]e|make a note|note down|note for|jot down)\b(?!\s+to\b)"
-    r"|(?:store|save|record|log|keep|write down)\s+(?:(?:this|that|the|our|a|my)\s+)?"
-    r"(?:decision|choice|lesson|conclusion)s?\b"
-    r"|recall\b(?=.*\b(?:we|decid\w*|decision|chose|choice|agreed|earlier|before|last)\b)"
-    r"|(?:what|which|how|why|when)\s+(?:did|have|had)\s+(?:we|you|i|they|the team"
-    rf"|(?:the\s+)?(?:earlier|previous|other)\s+agents)\s+(?:already\s+)?{_DECIDED}\b"
-    rf"|(?:did|have)\s+we\s+(?:already\s+|ever\s+)?{_DECIDED}\b"
-    r"|what\s+(?:was|were|is|are)\s+(?:our|the team's)\s+"
-    r"(?:decision|choice|conclusion|agreement|convention|rule)s?\b"
-    r"|keep in mind\b|what do (?:you|we) (?:know|remember) about\b"
-    r"|have we (?:already\s+|ever\s+)?(?:seen|hit|had|met|fixed|solved|handled) (?:this|that|it)\b"
-    r"|did (?:anyone|anybody|someone|we|an?(?:other| earlier| previous) agent)\s+(?:already\s+)?"
-    r"(?:figure|find|found|fix|fixed|solve|solved|decide|decided|look into)\b"
-    r"|ricorda(?:ti)? che|recuerda que|souviens-toi|rappelle-toi|merk dir|denk daran|запомни"
-    r"|lembre-se"
-    r")|\bfor\s+(?:the\s+)?(?:other|future|next|later)\s+agents?\b"
-    r"|\bfor\s+(?:future|later)\s+sessions?\b|\bfor\s+(?:the\s+)?next\s+time\b"
-)
-# A reminder to do something is not a request to the memory: "remember to close the file".
-_REMINDER = re.compile(r"(?i)^\W*(?:please\s+)?(?:remember|don't forget|do not forget) to\b")
-
-
-# ... unless it names another place to keep it: "record the decision in an ADR".
-_ELSEWHERE = re.compile(
-    r"(?i)\b(?:in|into|to)\s+(?:an?|the|our|my)\s+(?:adr|doc|docs|document|wiki|readme"
-    r"|changelog|file|ticket|issue|page|spreadsheet|notebook|calendar|commit message)\b"
-)
-
-
-def asks_memory(task: str) -> bool:
-    """Is the task a request to amber's shared memory (see `_MEMORY_REQUEST`)?"""
-    return _MEMORY_REQUEST.search(task) is not None and _ELSEWHERE.search(task) is None
 
 
 def description_parts(description: str) -> tuple[str, str]:
@@ -276,7 +235,7 @@ class SkillRouter:
         if memory and asks_memory(task):  # the request itself, whatever its topic
             memory[0].confidence = max(memory[0].confidence, REQUEST_CONFIDENCE)
             candidates = memory + [c for c in candidates if c is not memory[0]]
-        elif memory and _REMINDER.search(task):  # its "remember" is not the memory's
+        elif memory and reminds(task):  # its "remember" is not the memory's
             memory[0].confidence = 0.0
             candidates = [c for c in candidates if c is not memory[0]] + memory
         best = candidates[0]
