@@ -275,3 +275,19 @@ def test_the_scripts_help_names_the_script_it_was_called_by(home: Path, tmp_path
     assert own.stdout.decode().startswith("Usage: python3 execution/memory_manager.py [OPTIONS]")
     assert auto.stdout.decode().startswith("Usage: python3 execution/memory_manager.py auto")
     assert f"Usage: python3 {SHIM} store" in " ".join(elsewhere.stdout.decode().split())
+
+
+def test_an_error_never_repeats_a_secret_it_quotes(cli) -> None:
+    """Refused values are quoted back in errors ("unknown type '…'"): a pasted credential
+    there is redacted like anywhere else."""
+    runs = [
+        cli("store", "--content", "t", "--type", "wachtwoord=Zomer2026Tulp"),
+        cli("auto", "--query", "t", "--since", "password=EchoMe2026!"),
+        cli("skills", "show", "password=ShowLeak99"),
+        cli("store", "--content", "t", "--passwrd=Zr8kq2LmXx7"),
+    ]
+    assert [res.code for res in runs] == [2, 2, 1, 2]
+    secrets = ["Zomer2026Tulp", "EchoMe2026!", "ShowLeak99", "Zr8kq2LmXx7"]
+    for res, secret in zip(runs, secrets, strict=True):
+        assert secret not in res.stdout + res.stderr, res.stderr
+    assert all("[REDACTED:password]" in res.stderr for res in runs[:3])

@@ -16,7 +16,15 @@ class AmberError(Exception):
         self.hint = hint or self.default_hint  # every error says what to do next
 
     def to_dict(self) -> dict[str, str]:
-        return {"error": self.kind, "message": self.message, "hint": self.hint}
+        """The error as front ends show it, with any secret a bad value carried redacted (an
+        error often quotes what it refused: `unknown type 'password=…'`)."""
+        from amber.redact import redact
+
+        return {
+            "error": self.kind,
+            "message": redact(self.message).text,
+            "hint": redact(self.hint).text,
+        }
 
 
 class InvalidInput(AmberError):

@@ -19,6 +19,7 @@ from amber.cli.render import emit_error
 from amber.crashlog import internal_error
 from amber.daemon.client import unwritable
 from amber.errors import AmberError
+from amber.redact import redact
 from amber.settings import documented
 
 
@@ -184,7 +185,7 @@ def _run(argv: list[str]) -> int:
         emit_error(
             {
                 "error": "usage",
-                "message": exc.format_message(),
+                "message": redact(exc.format_message()).text,  # it may quote a bad value
                 "hint": _usage_hint(argv, exc),
             }
         )
