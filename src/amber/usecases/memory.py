@@ -87,13 +87,14 @@ def auto(ctx: Context, inp: AutoIn) -> Document:
     budget = inp.budget_tokens or settings.budget_tokens
     skills = ctx.runtimes.skills(settings, ctx.project_root())
     clock.mark("skills")
+    query = redact(inp.query).text  # as memories and cached questions were kept: redacted
     with ctx.runtimes.use(settings) as rt:
         memory = rt.memory(settings)
-        vector = memory.embed_query(inp.query)
+        vector = memory.embed_query(query)
         clock.mark("embed")
-        doc = recall(memory, inp.query, vector, filters, inp.top_k, budget, scope)
+        doc = recall(memory, query, vector, filters, inp.top_k, budget, scope)
         clock.mark("search")
-        doc["skill"] = skill_summary(ctx, rt, skills, memory, inp.query)
+        doc["skill"] = skill_summary(ctx, rt, skills, memory, query)
         clock.mark("route")
         doc["filled_pending"] = catalog.fill_pending(memory, limit=PENDING_PER_CALL)
         clock.mark("fill_pending")
