@@ -466,6 +466,12 @@ def test_a_memory_stored_again_under_a_key_heads_that_keys_history(cli) -> None:
     assert current(cli) == [(plain, "linter")] and history(cli, plain) == [keyed]
     assert cli("forget", plain, "--yes").doc["restored"] == [keyed]
     assert current(cli) == [(keyed, "linter")]
+    # the current version of one key stored under another: the first key's previous version
+    # is current again, and the answer says so
+    old_ci = store(cli, "CI runs on GitHub Actions", "--key", "ci")["id"]
+    new_ci = store(cli, "CI runs on Buildkite", "--key", "ci")["id"]
+    moved = store(cli, "CI runs on Buildkite", "--key", "cd")
+    assert moved["id"] == new_ci and moved["restored"] == [old_ci]
 
 
 def test_restoring_an_old_version_then_forgetting_it_brings_back_the_one_before(cli) -> None:
@@ -483,3 +489,11 @@ def test_restoring_an_old_version_then_forgetting_it_brings_back_the_one_before(
     assert cli("forget", ids[0], "--yes").doc["restored"] == [ids[2]]
     hits = cli("auto", "--query", "how long do cache entries live").doc["context_chunks"]
     assert [h["id"] for h in hits] == [ids[2]]
+
+
+def test_a_cached_question_with_a_secret_is_found_by_the_same_question(cli) -> None:
+    """cache-store keeps the question redacted; auto looked it up as typed and missed it."""
+    question = "grafana admin password: Graf4naPw!x ok"
+    assert cli("cache-store", "--query", question, "--response", "rotate it").code == 0
+    doc = cli("auto", "--query", question).doc
+    assert doc["cache_hit"] is True and doc["cached_response"] == "rotate it"

@@ -190,6 +190,7 @@ class MemoryService:
             "redactions": redactions,
             "near_duplicates": near,
             "supersedes": previous,
+            "restored": [],  # (a new memory brings no other version back)
             "pending_embedding": vectors is None,
             "invalidated_cache": len(invalidated),
         }
@@ -207,8 +208,8 @@ class MemoryService:
         ids = self.ids_of(mem_id)
         restored = bool(key) and existing.get("state") == "superseded"
         moved = restored or bool(key) and existing.get("key", "") != key
-        if moved:
-            self.unlink(self.links([mem_id]), {mem_id})
+        # moved from another key's head: that key's previous version is current again
+        brought_back = self.unlink(self.links([mem_id]), {mem_id}) if moved else []
         stale = [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
         for old in stale:
             self._mark_superseded(old, mem_id)
@@ -226,6 +227,7 @@ class MemoryService:
         self.store.set_payload(self.collection, ids, update)
         return {
             "status": "restored" if restored else "duplicate",
+            "restored": brought_back,
             "id": mem_id,
             "type": existing.get("type"),
             "tags": merged,
