@@ -911,6 +911,20 @@ def _write_cases() -> None:
     phrase = f"{first} w{rand(1, string.digits)}rd with spaces"
     secret("passphrase", "env", f"DB_PASS='{phrase}'", phrase)
     keep("identifier", "yaml", "password: config.db.password\nport: 12345678\nversion: 2024.1")
+    # --- a third trial: env lists of Kubernetes and ECS, "label is X" in more languages ---
+    for template in [
+        'env:\n  - name: DB_PASSWORD\n    value: "{}"',
+        '{{"environment": [{{"name": "DB_PASSWORD", "value": "{}"}}]}}',
+        "Lösenordet är {}",
+        "Heslo je {}",
+        "كلمة المرور هي {}",
+        "पासवर्ड है {}",
+        "Ο κωδικός είναι {}",
+    ]:
+        pw = password()
+        secret("password", "prose" if "{}" in template[-3:] else "yaml", template.format(pw), pw)
+    keep("placeholder", "yaml", 'env:\n  - name: DB_PASSWORD\n    value: "${DB_PASSWORD}"')
+    keep("identifier", "yaml", 'env:\n  - name: LOG_LEVEL\n    value: "debug"')
 
 
 def build(seed: int = SEED) -> tuple[list[Case], list[Case]]:

@@ -423,6 +423,10 @@ LOOSE_CONTEXTS: list[str] = [
     # requests' auth=("user", "password"), HTTPBasicAuth("user", "password")
     r"\b(?:auth|\w*BasicAuth|\w*DigestAuth)[ \t]*[=(][ \t]*\(?[ \t]*(?P<q>[\"'])[^\"'\n]*(?P=q)"
     r"[ \t]*,[ \t]*(?P<q2>[\"'])(?P<v>[^\"'\n]+)(?P=q2)",
+    # name/value pairs of Kubernetes and ECS env lists, YAML or JSON:
+    # - name: DB_PASSWORD\n  value: "…"   or   {"name": "DB_PASSWORD", "value": "…"}
+    r"(?i)\bname\"?[ \t]*:[ \t]*(?P<q>[\"']?)(?P<name>[\w.\-]+)(?P=q)[ \t]*,?[ \t]*"
+    r"(?:\r?\n[ \t-]*)?\"?value\"?[ \t]*:[ \t]*(?P<q2>[\"']?)(?P<v>[^\"'\n,}]+)(?P=q2)",
     # a Markdown table row: | DB_PASSWORD | value |
     r"(?m)^\|?[ \t]*`?(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))`?[ \t]*\|"
     r"[ \t]*`?(?P<v>[^|`\s]+)`?[ \t]*\|",
@@ -448,7 +452,7 @@ BEARER = re.compile(r"\b[Bb]earer[ \t]+(?P<v>[\w.~+/\-]{16,}=*)")
 # ones written without spaces (Chinese, Japanese, Korean) anywhere, a particle after them.
 _FOREIGN_PASSWORDS = (
     r"парол[ьяюем]\w*|contrase[ñn]as?|claves?|mots? de passe|mdp|senhas?|wachtwoord\w*"
-    r"|has[łl]o|parolas?|passord|passw[oö]rt(?:e?s)?|kennw[oö]rt(?:e?s)?|l[öo]senord"
+    r"|has[łl]o|parolas?|passord|passw[oö]rt(?:e?s)?|kennw[oö]rt(?:e?s)?|l[öo]senord(?:et)?"
     r"|adgangskode|salasana|jelsz[óo]|heslo|[şs]ifre(?:si|niz|n|m)?"
     r"|kata sandi|m[ậa]t kh[ẩa]u|κωδικ[όο]ς|كلمة (?:المرور|السر)|סיסמ[הא]|पासवर्ड"
 )
@@ -463,6 +467,7 @@ PARTICLE = re.compile(r"[ \t]*(?:是|为|為|は|が|는|은|이|가|:|=)[ \t]*"
 PROSE_WORD = re.compile(r"[^\s`\"'(),;\[\]«»“”„「」『』]+")
 PROSE_VERBS = {"is", "was", "are", "were", "be", "reads", "to", "as", ":", "=", "->", "=>", "|"}
 PROSE_VERBS |= {"es", "est", "ist", "é", "è", "är", "er", "jest", "это", "adalah", "là", "—"}
+PROSE_VERBS |= {"je", "είναι", "هي", "هو", "है", "olarak"}
 PROSE_FILLERS = {"now", "still", "just", "currently", "set", "literally", "actually", "then"}
 HASH_WORDS = re.compile(
     r"(?i)\b(?:sha\d*|md5|hash(?:es)?|digest|checksum|commit|revision|fingerprint)\b"
