@@ -366,6 +366,10 @@ def test_memory_requests_go_to_the_memory_skill_and_memory_leaks_do_not() -> Non
         "what was our decision on pagination?",
         "have we seen this error before: ECONNRESET in the webhook worker?",
         "FYI for future sessions: the API key rotation happens monthly",
+        "Has anyone on the team already decided between Poetry and uv?",
+        "Any prior decisions about branch naming conventions?",
+        "Tell future agents that the public API is frozen until March",
+        "Is there anything stored about why we rejected Flask?",
     ]
     assert [router.route(task).skill for task in asks] == ["amber-memory"] * len(asks)
     others = [
@@ -374,6 +378,8 @@ def test_memory_requests_go_to_the_memory_skill_and_memory_leaks_do_not() -> Non
         "record the decision to use arq in the ADR document",
         "profile memory usage of the celery workers",
         "add an in-memory cache for config lookups",
+        "make a decision on the ORM before Friday",
+        "the previous parser already handles this, port the fix",
     ]
     assert "amber-memory" not in [router.route(task).skill for task in others]
 

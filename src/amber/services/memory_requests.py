@@ -15,6 +15,10 @@ REQUEST_CONFIDENCE = 0.8  # a memory request's confidence in the memory skill (a
 
 # Remember or note something for other agents, or ask what was decided or seen before.
 _DECIDED = r"(?:decide|decided|choose|chose|chosen|agree|agreed|settle|settled|pick|picked)"
+_BEFORE = (
+    r"(?:earlier|before|previous(?:ly)?|prior|already|in the past"
+    r"|last (?:week|month|time|sprint|year))"
+)
 _MEMORY_REQUEST = re.compile(
     r"(?i)^\W*(?:(?:please|can you|could you)\s+)?(?:"
     r"(?:remember|memori[sz]e|make a note|note down|note for|jot down)\b(?!\s+to\b)"
@@ -32,7 +36,18 @@ _MEMORY_REQUEST = re.compile(
     r"(?:figure|find|found|fix|fixed|solve|solved|decide|decided|look into)\b"
     r"|ricorda(?:ti)? che|recuerda que|souviens-toi|rappelle-toi|merk dir|denk daran|запомни"
     r"|lembre-se"
+    r"|(?:tell|remind|let|make sure|pass (?:this|it) on to|leave a note for)\b"
+    r".*\b(?:future|next|later|other)\s+(?:agents?|sessions?)\b"
+    r"|remind whoever\b|note that\b|save (?:this\s+)?for later\b"
+    r"|kom ihåg att|onthoud dat|qué decidimos|wat hebben we\b.*\bbesloten"
+    r"|was haben wir\b.*\bentschieden|qu'avons-nous décidé"
     r")|\bfor\s+(?:the\s+)?(?:other|future|next|later)\s+agents?\b"
+    # a past decision asked about: decided / agreed ... earlier, already, previously, last week
+    r"|\b(?:decided|agreed|concluded|settled|chose|chosen|rejected)\b.*\b" + _BEFORE + r"\b"
+    r"|\b" + _BEFORE + r"\b.*\b(?:decided|agreed|concluded|settled|chose|chosen|rejected|decisions?"
+    r"|conclusions?|conclude|settle)\b"
+    r"|\b(?:shared|amber'?s?)\s+(?:memory|knowledge)\b|\bforget the memor(?:y|ies)\b"
+    r"|\b(?:anything|something)\s+(?:stored|saved|recorded|remembered)\s+(?:about|on)\b"
     r"|\bfor\s+(?:future|later)\s+sessions?\b|\bfor\s+(?:the\s+)?next\s+time\b"
 )
 # A reminder to do something is not a request to the memory: "remember to close the file".
