@@ -925,6 +925,10 @@ def _write_cases() -> None:
         secret("password", "prose" if "{}" in template[-3:] else "yaml", template.format(pw), pw)
     keep("placeholder", "yaml", 'env:\n  - name: DB_PASSWORD\n    value: "${DB_PASSWORD}"')
     keep("identifier", "yaml", 'env:\n  - name: LOG_LEVEL\n    value: "debug"')
+    keep("placeholder", "yaml", "db:\n  password: !vault |\n    $ANSIBLE_VAULT;1.1;AES256")
+    keep("placeholder", "yaml", "defaults: &db\n  password: *db_password")
+    glued = password()
+    secret("password", "yaml", f"password:{glued}", glued)
 
 
 def build(seed: int = SEED) -> tuple[list[Case], list[Case]]:

@@ -330,3 +330,10 @@ def test_secrets_the_outside_trial_found_are_caught() -> None:
     assert [(c.text, redact(c.text).text) for c in trial if not caught(c, redact)] == []
     kept = [c for c in LOOKALIKES if c.kind == "cookie" or "0x" in c.text or "pass the" in c.text]
     assert len(kept) == 3 and [c.text for c in kept if not untouched(c, redact)] == []
+
+
+def test_a_glued_colon_stays_and_yaml_references_are_not_values() -> None:
+    pw = rand(10) + "7!"
+    assert redact(f"password:{pw}").text == "password:[REDACTED:password]"
+    for text in ("password: !vault |", "password: *db_password", "password: &pw"):
+        assert redact(text).count == 0, text

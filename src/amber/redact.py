@@ -252,6 +252,9 @@ def _prose(text: str) -> Iterator[Finding]:
         start = particle.end() if particle else m.end()
         line = text[start : start + 160].split("\n", 1)[0]
         verb = particle is not None
+        keyed = re.match(r"[ \t]*:", text[m.end() :]) is not None  # `password: x`, as in YAML
+        if line[:1] == ":" and line[1:2] not in ("", " ", "\t"):  # "password:X", no blank
+            start, line, verb = start + 1, line[1:], True
         for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
             token = word.group()
             value = token.rstrip(".,:;?")
@@ -283,6 +286,8 @@ def _prose(text: str) -> Iterator[Finding]:
                     yield _prose_finding(start + word.start(), value, "password")
                 break
             if verb or i == 0:
+                if keyed and sp.yaml_reference(value):  # password: !vault, *db_password
+                    break
                 if password and sp.plausible_password(value):
                     yield _prose_finding(start + word.start(), value, "password")
                 elif sp.looks_random(value, 16, allow_hex=verb and not password and not hashy):

@@ -187,6 +187,11 @@ _HEX = re.compile(r"^(?:[0-9a-f]+|[0-9A-F]+)$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
+def yaml_reference(value: str) -> bool:
+    """A YAML tag, anchor or alias (`!vault`, `&defaults`, `*db_password`), not a value."""
+    return _YAML_REFERENCE.match(value) is not None
+
+
 def path_like(value: str) -> bool:
     """A URL or a file path (a "path" that is one random run is base64 with slashes)."""
     if _URL.match(value):
