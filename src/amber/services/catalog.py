@@ -8,6 +8,7 @@ from amber import checks
 from amber import text as textops
 from amber.errors import InvalidInput, NotFound
 from amber.models import Memory
+from amber.services import history
 from amber.services.layout import Filters
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
@@ -46,24 +47,9 @@ def forget_memories(memory: MemoryService, ids: list[str]) -> list[str]:
     of older versions that became current again because every newer one was forgotten."""
     with memory.write_lock:
         doomed = [point for mem_id in ids for point in memory.ids_of(mem_id)]
-        restored = memory.unlink(memory.links(ids), set(ids))
+        restored = history.take_out(memory, ids)
         memory.store.delete(memory.collection, doomed)
     return restored
-
-
-def with_history(memory: MemoryService, ids: list[str]) -> list[str]:
-    """The ids and every older version they supersede (a whole `--key` history)."""
-    found: set[str] = set()
-    todo = list(ids)
-    while todo:
-        mem_id = todo.pop()
-        if mem_id in found:
-            continue
-        found.add(mem_id)
-        hit = memory.store.get(memory.collection, [mem_id])
-        if hit and (older := hit[0].payload.get("supersedes")):
-            todo.append(older)
-    return sorted(found)
 
 
 def matching_ids(memory: MemoryService, filters: Filters, limit: int = 1_000_000) -> list[str]:

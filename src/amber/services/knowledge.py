@@ -19,7 +19,7 @@ from typing import Any
 
 from amber import text as textops
 from amber.models import MemoryType
-from amber.services import catalog
+from amber.services import catalog, history
 from amber.services.memory import MemoryService
 from amber.stores.base import Where
 
@@ -152,7 +152,7 @@ def sync(
     ]
     report.removed = len(doomed)
     if doomed:  # a section that is gone takes its earlier versions with it
-        catalog.forget_memories(memory, catalog.with_history(memory, doomed))
+        catalog.forget_memories(memory, history.with_history(memory, doomed))
     return {
         "status": "synced",
         "synced": report.stored,

@@ -17,7 +17,7 @@ from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable
 from amber.models import NEVER, Memory, MemoryType
 from amber.redact import redact
-from amber.services import density
+from amber.services import density, history
 from amber.services.cache import ResponseCache
 from amber.services.layout import MEMORY_INDEXES, Filters, chunk_id, memory_id
 from amber.services.search import HybridSearch, RetrievalConfig
@@ -209,7 +209,7 @@ class MemoryService:
         restored = bool(key) and existing.get("state") == "superseded"
         moved = restored or bool(key) and existing.get("key", "") != key
         # moved from another key's head: that key's previous version is current again
-        brought_back = self.unlink(self.links([mem_id]), {mem_id}) if moved else []
+        brought_back = history.take_out(self, [mem_id]) if moved else []
         stale = [old for old in self._active_with_key(key, project) if old != mem_id] if key else []
         for old in stale:
             self._mark_superseded(old, mem_id)
@@ -351,40 +351,6 @@ class MemoryService:
         found = self.store.get(self.collection, [mem_id])
         count = found[0].payload.get("chunks", 1) if found else 1
         return [chunk_id(mem_id, i) for i in range(count)]
-
-    def links(self, ids: list[str]) -> dict[str, tuple[str, str]]:
-        """id -> (the version it supersedes, the version that supersedes it)."""
-        return {
-            h.id: (h.payload.get("supersedes", ""), h.payload.get("superseded_by", ""))
-            for h in self.store.get(self.collection, ids)
-        }
-
-    def unlink(self, links: dict[str, tuple[str, str]], gone: set[str]) -> list[str]:
-        """Take the versions in `gone` out of their histories: the nearest kept older version
-        is linked to the nearest kept newer one, or, with no newer one left, is current again
-        (its id returned). Called with the write lock held."""
-
-        def kept(mem_id: str, side: int) -> str:
-            seen: set[str] = set()
-            while mem_id in gone and mem_id not in seen:
-                seen.add(mem_id)
-                mem_id = links.get(mem_id, ("", ""))[side]
-            return "" if mem_id in gone else mem_id
-
-        restored: list[str] = []
-        for older, newer in {(kept(o, 0), kept(n, 1)) for o, n in links.values()}:
-            if older and newer:
-                self.store.set_payload(
-                    self.collection, self.ids_of(older), {"superseded_by": newer}
-                )
-                self.store.set_payload(self.collection, self.ids_of(newer), {"supersedes": older})
-            elif older:
-                update = {"state": "active", "superseded_by": ""}
-                self.store.set_payload(self.collection, self.ids_of(older), update)
-                restored.append(older)
-            elif newer:
-                self.store.set_payload(self.collection, self.ids_of(newer), {"supersedes": ""})
-        return sorted(restored)
 
     def _mark_superseded(self, old_id: str, new_id: str) -> None:
         self.store.set_payload(
