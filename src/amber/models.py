@@ -13,6 +13,11 @@ from pydantic import BaseModel, Field
 NEVER = 1.0e12  # expires_ts of a memory that never expires (a number keeps range filters simple)
 
 
+def iso_time(stamp: float) -> str:
+    """Epoch seconds as the ISO 8601 UTC time a memory's created_at holds."""
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat()
+
+
 class MemoryType(str, Enum):
     decision = "decision"
     code = "code"

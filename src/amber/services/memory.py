@@ -7,7 +7,6 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 from amber import text as textops
 from amber.embedders.base import Embedder
 from amber.errors import BackendUnavailable
-from amber.models import NEVER, Memory, MemoryType
+from amber.models import NEVER, Memory, MemoryType, iso_time
 from amber.redact import redact
 from amber.services import density, history
 from amber.services.cache import ResponseCache
@@ -159,7 +158,7 @@ class MemoryService:
             project=project,
             agent=agent,
             key=key,
-            created_at=datetime.fromtimestamp(now, timezone.utc).isoformat(),
+            created_at=iso_time(now),
             created_ts=now,
             expires_ts=now + expire_days * 86400 if expire_days else NEVER,
             embedding="pending" if vectors is None else "done",
@@ -222,7 +221,7 @@ class MemoryService:
                 "superseded_by": "",
                 "supersedes": stale[0] if stale else "",
                 "created_ts": now,
-                "created_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+                "created_at": iso_time(now),
             }
         self.store.set_payload(self.collection, ids, update)
         return {
@@ -258,7 +257,7 @@ class MemoryService:
                     Memory(
                         id=memory_id(fields.get("project", ""), content),
                         content=content,
-                        created_at=datetime.fromtimestamp(stamp, timezone.utc).isoformat(),
+                        created_at=iso_time(stamp),
                         created_ts=stamp,
                         **fields,
                     )
