@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from urllib.parse import unquote
 
+from amber import secret_contexts as sc
 from amber import secret_patterns as sp
 
 _TOKENS = [(kind, re.compile(rx)) for kind, rx in sp.TOKENS]
-_COMMAND_LINE = [re.compile(rx) for rx in sp.COMMAND_LINE]
-_LOOSE = [re.compile(rx) for rx in sp.LOOSE_CONTEXTS]
+_COMMAND_LINE = [re.compile(rx) for rx in sc.COMMAND_LINE]
+_LOOSE = [re.compile(rx) for rx in sc.LOOSE_CONTEXTS]
 _INVISIBLE = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\xad\u180e")
 )
@@ -124,10 +125,10 @@ def _wrapped_formats(view: str) -> Iterator[Finding]:
 
 
 def _assignments(text: str) -> Iterator[Finding]:
-    for m in sp.ENV_LINE.finditer(text):  # .env, shell, Dockerfile: the value runs to a blank
+    for m in sc.ENV_LINE.finditer(text):  # .env, shell, Dockerfile: the value runs to a blank
         if kind := sp.secret_name(m.group("name")):
             yield from _judged(text, m, kind, "env")
-    for m in sp.ASSIGNMENT.finditer(text):
+    for m in sc.ASSIGNMENT.finditer(text):
         kind = sp.secret_name(m.group("name"))
         sep, spaced = m.group("sep"), bool(m.group("before") or m.group("after"))
         line = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
@@ -139,10 +140,10 @@ def _assignments(text: str) -> Iterator[Finding]:
             yield from _judged(
                 text, m, kind, "colon" if sep == ":" else "code" if spaced else "kwarg"
             )
-    for m in sp.FLAG.finditer(text):
+    for m in sc.FLAG.finditer(text):
         if kind := sp.secret_name(m.group("name")):
             yield from _judged(text, m, kind, "kwarg" if m.group("sep") == "=" else "flag")
-    for m in sp.XML_ELEMENT.finditer(text):
+    for m in sc.XML_ELEMENT.finditer(text):
         if kind := sp.secret_name(m.group("name")):
             yield from _judged(text, m, kind, "xml")
 
@@ -182,22 +183,22 @@ def _contexts(text: str) -> Iterator[Finding]:
                 yield (*m.span("v"), kind, _CONTEXT)
             elif kind and sp.looks_random(value, 16, allow_hex=True):
                 yield (*m.span("v"), "secret", _CONTEXT)
-    for m in sp.AUTH_HEADER.finditer(text):
+    for m in sc.AUTH_HEADER.finditer(text):
         value, basic = m.group("v"), m.group("scheme").lower() == "basic"
         weak = sp.placeholder(value) or not (
             sp.basic_blob(value) if basic else re.search(r"\d", value)
         )
         if not weak or sp.looks_random(value, 16):
             yield (*m.span("v"), "basic_auth" if basic else "bearer_token", _CONTEXT)
-    for m in sp.COOKIE_HEADER.finditer(text):
+    for m in sc.COOKIE_HEADER.finditer(text):
         at = m.start("pairs")
-        for pair in sp.COOKIE_PAIR.finditer(m.group("pairs")):
-            value, named = pair.group("v"), sp.SESSION_NAME.search(pair.group("name"))
+        for pair in sc.COOKIE_PAIR.finditer(m.group("pairs")):
+            value, named = pair.group("v"), sc.SESSION_NAME.search(pair.group("name"))
             if sp.looks_random(value, 16, allow_hex=True) or (
                 named and len(value) >= 8 and sp.credential_like(value)
             ):
                 yield at + pair.start("v"), at + pair.end("v"), "cookie", _CONTEXT
-    for m in sp.BEARER.finditer(text):
+    for m in sc.BEARER.finditer(text):
         if sp.looks_random(m.group("v"), 16, allow_hex=True):
             yield (*m.span("v"), "bearer_token", _CONTEXT)
     yield from _kubernetes_secrets(text)
@@ -208,15 +209,15 @@ def _kubernetes_secrets(text: str) -> Iterator[Finding]:
     starts = [0, *(m.end() for m in re.finditer(r"(?m)^---[^\n]*\n", text)), len(text)]
     for start, end in pairwise(starts):
         doc = text[start:end]
-        if not sp.K8S_SECRET.search(doc):
+        if not sc.K8S_SECRET.search(doc):
             continue
-        for block in sp.K8S_DATA.finditer(doc):
+        for block in sc.K8S_DATA.finditer(doc):
             pos = start + block.end()
             for line in doc[block.end() :].split("\n"):
                 depth = len(line) - len(line.lstrip())
                 if line.strip() and depth <= len(block.group(1)):
                     break
-                item = sp.K8S_ITEM.match(line)
+                item = sc.K8S_ITEM.match(line)
                 if item and item.group("val") and item.group("val")[:1] not in "|>":
                     s, e, value, quote = _unquoted(*item.span("val"), item.group("val"))
                     if not sp.placeholder(value, quote):
@@ -224,7 +225,7 @@ def _kubernetes_secrets(text: str) -> Iterator[Finding]:
                 elif line.strip() and not item:  # a line of a block scalar
                     yield pos + depth, pos + len(line), "kubernetes_secret", _CONTEXT
                 pos += len(line) + 1
-        for block in sp.K8S_JSON_DATA.finditer(doc):
+        for block in sc.K8S_JSON_DATA.finditer(doc):
             for value in re.finditer(r":\s*\"([^\"]+)\"", block.group(1)):
                 if not sp.placeholder(value.group(1)):
                     s = start + block.start(1)
@@ -235,9 +236,9 @@ def _prose(text: str) -> Iterator[Finding]:
     """After a secret's noun, up to eight words on the same line: a verb (`is`, `:`, `->`,
     `to`) opens the value slot and the first word there is judged, as is a word right after
     the noun; other words in between count only when they look machine-made."""
-    for m in sp.SECRET_NOUN.finditer(text):
+    for m in sc.SECRET_NOUN.finditer(text):
         kw = (m.group("kw") or m.group("unspaced")).lower()
-        particle = sp.PARTICLE.match(text, m.end()) if m.group("unspaced") else None
+        particle = sc.PARTICLE.match(text, m.end()) if m.group("unspaced") else None
         if (
             "_" in kw
             or text[m.start() - 1 : m.start()] in (".", "$", "-")
@@ -248,17 +249,17 @@ def _prose(text: str) -> Iterator[Finding]:
         password = re.search(r"(?:token|key|secret)s?$", kw) is None  # a password, in any tongue
         needs_verb = kw in ("pass", "passes")  # "pass the token on" is not a password
         before = text[max(0, m.start() - 80) : m.start()].rsplit("\n", 1)[-1]
-        hashy = sp.HASH_WORDS.search(before) is not None  # "the commit that rotated the key is"
+        hashy = sc.HASH_WORDS.search(before) is not None  # "the commit that rotated the key is"
         start = particle.end() if particle else m.end()
         line = text[start : start + 160].split("\n", 1)[0]
         verb = particle is not None
         keyed = re.match(r"[ \t]*:", text[m.end() :]) is not None  # `password: x`, as in YAML
         if line[:1] == ":" and line[1:2] not in ("", " ", "\t"):  # "password:X", no blank
             start, line, verb = start + 1, line[1:], True
-        for i, word in enumerate(sp.PROSE_WORD.finditer(line)):
+        for i, word in enumerate(sc.PROSE_WORD.finditer(line)):
             token = word.group()
             value = token.rstrip(".,:;?")
-            if token.lower().rstrip(":") in sp.PROSE_VERBS or token in sp.PROSE_VERBS:
+            if token.lower().rstrip(":") in sc.PROSE_VERBS or token in sc.PROSE_VERBS:
                 verb = True
                 continue
             quote = line[word.start() - 1 : word.start()] if word.start() else ""
@@ -271,9 +272,9 @@ def _prose(text: str) -> Iterator[Finding]:
                     yield _prose_finding(start + word.start(), phrase, "password")
                 break  # "the wifi password is 'purple monkey dishwasher 42'"
             markup = "=" in token or token[:1] in "@<>|&/%{}$#\\"
-            if i >= 8 or sp.PROSE_VETO.fullmatch(token) or markup and not sp.looks_random(value):
+            if i >= 8 or sc.PROSE_VETO.fullmatch(token) or markup and not sp.looks_random(value):
                 break  # a hash or a name is described, or this is code, a URL, markup
-            if token.lower() in sp.PROSE_FILLERS:
+            if token.lower() in sc.PROSE_FILLERS:
                 continue
             if token.endswith(":") and not verb and value.isalpha():
                 verb = True  # "the API key for the bot: X"
