@@ -929,6 +929,35 @@ def _write_cases() -> None:
     keep("placeholder", "yaml", "defaults: &db\n  password: *db_password")
     glued = password()
     secret("password", "yaml", f"password:{glued}", glued)
+    # --- a fourth look: the places a format or a tool keeps a password ---
+    for form, template in [
+        ("config", "WIFI:T:WPA;S:Office-5G;P:{};;"),
+        ("config", "db.internal:5432:orders:app:{}"),
+        ("config", "*:*:*:postgres:{}"),
+        ("shell", r"net use Z: \\fs01\share {} /user:CORP\jdoe"),
+        ("shell", r"net use \\fs01\ipc$ /user:administrator {}"),
+        ("shell", '$pw = ConvertTo-SecureString "{}" -AsPlainText -Force'),
+        ("shell", 'dotnet user-secrets set "Smtp:Password" "{}"'),
+        ("shell", "openssl enc -aes-256-cbc -k {} -in backup.tar"),
+        ("shell", "sudo -S <<< '{}' systemctl restart nginx"),
+        ("shell", 'gh secret set DEPLOY_KEY --body "{}"'),
+        ("shell", "mc alias set backups https://s3.internal:9000 backupuser {}"),
+        ("yaml", "db:\n  password: |\n    {}\n  user: app"),
+    ]:
+        pw = password()
+        secret("password", form, template.format(pw), pw)
+    camel = rand(1, string.ascii_uppercase) + rand(4, string.ascii_lowercase) + "Pw" + "77"
+    secret("password", "shell", f"mysqldump --user=root --password={camel} orders", camel)
+    vault = "s." + rand(11) + rand(1, string.digits) + rand(12)
+    secret("vault_token", "shell", f"VAULT_TOKEN used by ci: {vault}", vault)
+    keep("shell", "shell", r"net use Z: \\fs01\share /persistent:yes")
+    keep("shell", "shell", r"net use Z: \\fs01\share * /user:CORP\jdoe")
+    keep("placeholder", "shell", "$pw = ConvertTo-SecureString $plain -AsPlainText -Force")
+    keep("identifier", "shell", 'dotnet user-secrets set "Logging:LogLevel" "Debug"')
+    keep("prose", "yaml", "notes: |\n  rotate the password every quarter\n")
+    keep("placeholder", "yaml", "password: |\n  ${DB_PASSWORD}\n")
+    keep("identifier", "log", "2026:12:03:18:30 backup finished")
+    keep("identifier", "python", "connect(password=dbPw2)")
 
 
 def build(seed: int = SEED) -> tuple[list[Case], list[Case]]:

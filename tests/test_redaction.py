@@ -337,3 +337,16 @@ def test_a_glued_colon_stays_and_yaml_references_are_not_values() -> None:
     assert redact(f"password:{pw}").text == "password:[REDACTED:password]"
     for text in ("password: !vault |", "password: *db_password", "password: &pw"):
         assert redact(text).count == 0, text
+
+
+def test_passwords_where_a_format_or_a_tool_keeps_them() -> None:
+    """A Wi-Fi QR code's P:, a .pgpass line, `net use`, ConvertTo-SecureString, dotnet
+    user-secrets, `password: |` blocks, `--password=CamelCase77` and legacy Vault tokens were
+    all kept as they were; the same commands without a literal still are."""
+    first = next(i for i, c in enumerate(LABELLED) if c.text.startswith("WIFI:T:WPA"))
+    trial = LABELLED[first:]
+    assert len(trial) == 14
+    assert [(c.text, redact(c.text).text) for c in trial if not caught(c, redact)] == []
+    start = next(i for i, c in enumerate(LOOKALIKES) if c.text.startswith("net use Z:"))
+    kept = LOOKALIKES[start:]
+    assert len(kept) == 8 and [c.text for c in kept if not untouched(c, redact)] == []

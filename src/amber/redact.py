@@ -20,7 +20,7 @@ from amber import secret_contexts as sc
 from amber import secret_patterns as sp
 
 _TOKENS = [(kind, re.compile(rx)) for kind, rx in sp.TOKENS]
-_COMMAND_LINE = [re.compile(rx) for rx in sc.COMMAND_LINE]
+_COMMAND_LINE = [re.compile(rx) for rx in (*sc.COMMAND_LINE, *sc.FORMAT_FIELDS)]
 _LOOSE = [re.compile(rx) for rx in sc.LOOSE_CONTEXTS]
 _INVISIBLE = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\xad\u180e")
@@ -142,7 +142,15 @@ def _assignments(text: str) -> Iterator[Finding]:
             )
     for m in sc.FLAG.finditer(text):
         if kind := sp.secret_name(m.group("name")):
-            yield from _judged(text, m, kind, "kwarg" if m.group("sep") == "=" else "flag")
+            yield from _judged(text, m, kind, "option" if m.group("sep") == "=" else "flag")
+    for m in sc.YAML_BLOCK.finditer(text):  # `password: |` and the lines under it
+        block = m.group("v").rstrip()
+        lead = len(block) - len(block.lstrip())
+        value = block.strip()
+        kind = sp.secret_name(m.group("name"))
+        if kind in ("password", "secret") and not sp.placeholder(value):
+            start = m.start("v") + lead
+            yield start, start + len(value), kind, _ASSIGNED
     for m in sc.XML_ELEMENT.finditer(text):
         if kind := sp.secret_name(m.group("name")):
             yield from _judged(text, m, kind, "xml")

@@ -55,6 +55,22 @@ COMMAND_LINE: list[str] = [
     r"\bhtpasswd[ \t]+-\w*b\w*[ \t]+(?:-\w+[ \t]+)*\S+[ \t]+\S+[ \t]+(?P<v>\S+)",
     r"\b(?:curl|wget|http|xh)\b[^\n|;&]*?\s(?:-u|--user|--proxy-user|-U)(?:[ \t]*=?[ \t]*)"
     r"[\"']?[^\s\"':]*:(?P<v>[^\s\"']+)",
+    rf"\bopenssl[ \t]+(?:enc|aes\S*|des\S*){_IN_COMMAND}-k[ \t]+{_ARG}",
+    r"\bsudo[ \t]+-S\b[^\n|;&]*?<<<[ \t]*(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s|;&]+)",
+    rf"\bgh[ \t]+secret[ \t]+set{_IN_COMMAND}(?:-b|--body)[ \t]*=?[ \t]*{_ARG}",
+    # mc alias set NAME URL ACCESS_KEY SECRET_KEY
+    r"\bmc[ \t]+(?:alias[ \t]+set|config[ \t]+host[ \t]+add)[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+"
+    r"(?P<v>[^\s\"'|;&]+)",
+    # Windows: net use [drive] \\host\share PASSWORD [/user:name], or after /user:name
+    r"(?i)\bnet[ \t]+use\b(?:[ \t]+(?:[a-z]:|\*))?[ \t]+\\\\\S+[ \t]+(?P<v>[^\s/*\"'][^\s\"']*)",
+    r"(?i)\bnet[ \t]+use\b[^\n|;&]*?/u(?:ser)?:\S+[ \t]+(?P<v>[^\s/*\"'][^\s\"']*)",
+    r"(?i)\bConvertTo-SecureString\b[ \t]+(?:-String[ \t]+)?(?P<v>\"[^\"\n]*\"|'[^'\n]*')",
+]
+# Formats with a field that holds a password: a Wi-Fi QR code's P:, a .pgpass line's last.
+FORMAT_FIELDS: list[str] = [
+    r"\bWIFI:(?:[A-Z]:(?:\\.|[^;\\\n])*;)*?P:(?P<v>(?:\\.|[^;\\\n])+)",
+    r"(?m)^[ \t]*(?:\*|[\w.\-]*[A-Za-z.][\w.\-]*):(?:\d{1,5}|\*):(?:[\w.\-]+|\*):(?:[\w.\-@]+|\*):"
+    r"(?P<v>(?:\\.|[^\s\\])+)[ \t]*$",
 ]
 # Judged by how the value looks (`credential_like`), as the context alone says too little:
 # config directives, a secret-named call given a literal, a secret-named string paired with one.
@@ -75,6 +91,9 @@ LOOSE_CONTEXTS: list[str] = [
     # - name: DB_PASSWORD\n  value: "…"   or   {"name": "DB_PASSWORD", "value": "…"}
     r"(?i)\bname\"?[ \t]*:[ \t]*(?P<q>[\"']?)(?P<name>[\w.\-]+)(?P=q)[ \t]*,?[ \t]*"
     r"(?:\r?\n[ \t-]*)?\"?value\"?[ \t]*:[ \t]*(?P<q2>[\"']?)(?P<v>[^\"'\n,}]+)(?P=q2)",
+    # dotnet user-secrets set "Smtp:Password" "value"
+    r"\buser-secrets[ \t]+set[ \t]+(?P<q>[\"']?)(?P<name>[\w.:\-]+)(?P=q)[ \t]+"
+    r"(?P<q2>[\"']?)(?P<v>[^\"'\s]+)(?P=q2)",
     # a Markdown table row: | DB_PASSWORD | value |
     r"(?m)^\|?[ \t]*`?(?P<name>[\w.\-]*(?i:pass(?:word|wd)?|pwd|secret|token|key))`?[ \t]*\|"
     r"[ \t]*`?(?P<v>[^|`\s]+)`?[ \t]*\|",
@@ -125,6 +144,12 @@ PROSE_VETO = re.compile(
     r"|size|name|file|path|format|type|prefix|header|field|env|variable|example|ids)\W*"
 )
 
+
+# A YAML key whose value is a block scalar (`password: |`), and the block's lines.
+YAML_BLOCK = re.compile(
+    r"(?m)^(?P<indent>[ \t]*)(?:-[ \t]+)?(?P<name>[\w.\-]+):[ \t]*[|>][+\-]?\d?[ \t]*\n"
+    r"(?P<v>(?:(?P=indent)[ \t]+\S[^\n]*(?:\n|$))+)"
+)
 
 # Kubernetes Secret manifests: the values under `data:` / `stringData:`.
 K8S_SECRET = re.compile(r"(?m)^\s*kind:\s*[\"']?Secret[\"']?\s*$|\"kind\"\s*:\s*\"Secret\"")

@@ -60,7 +60,7 @@ TOKENS: list[tuple[str, str]] = [
     ("facebook_token", r"\bEAA[B-Z][A-Za-z0-9]{28,}"),
     ("grafana_token", r"\bglsa_[A-Za-z0-9]{32}_[0-9a-f]{8}\b|\bglc_[A-Za-z0-9+/=]{32,}"),
     ("newrelic_key", r"\bNRAK-[A-Z0-9]{27}\b"),
-    ("vault_token", rf"\bh[vb]s\.{_B64URL}{{24,}}"),
+    ("vault_token", rf"\bh[vb]s\.{_B64URL}{{24,}}|\bs\.(?=[A-Za-z]*\d)[A-Za-z0-9]{{24}}\b"),
     ("ai_api_key", r"\b(?:gsk_[A-Za-z0-9]{40,}|r8_[A-Za-z0-9]{30,}|pplx-[A-Za-z0-9]{40,})"),
     ("ai_api_key", r"\bxai-[A-Za-z0-9]{60,}"),
     ("linear_key", r"\blin_(?:api|oauth)_[A-Za-z0-9]{40}\b"),
@@ -223,8 +223,9 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     """Is `value`, assigned to a name of `kind` (from `secret_name`), a literal credential?
 
     `quoted`: the quote character or ""; `style`: `env` (NAME=value opening a line), `code`
-    (`name = value`), `colon` (`name: value`), `kwarg` (`name=value` elsewhere), `flag`
-    (`--name value`) or `xml`; `after`: the rest of the line after the value.
+    (`name = value`), `colon` (`name: value`), `kwarg` (`name=value` elsewhere), `option`
+    (`--name=value`), `flag` (`--name value`) or `xml`; `after`: the rest of the line after
+    the value.
     """
     v = value
     if kind == "password" and re.fullmatch(r"\d{6,64}", v):
@@ -249,7 +250,9 @@ def assigned_secret(value: str, kind: str, *, quoted: str, style: str, after: st
     if quoted and quoted != "`":
         return len(v) >= 4
     # unquoted (or a `code` span): code, prose and types look like values here; not in .env
-    if _ENV_NAME.match(v) or style != "env" and (CODE.search(v) or variable(v)):
+    if _ENV_NAME.match(v) or style != "env" and CODE.search(v):
+        return False
+    if style not in ("env", "option", "flag") and variable(v):  # a shell word is no variable
         return False
     if IDENT.match(v) and after.lstrip()[:1] in (",", ")", "]", "}", "|", "="):
         return False  # an argument, a type in a signature
