@@ -69,7 +69,8 @@ COMMAND_LINE: list[str] = [
 # Formats with a field that holds a password: a Wi-Fi QR code's P:, a .pgpass line's last.
 FORMAT_FIELDS: list[str] = [
     r"\bWIFI:(?:[A-Z]:(?:\\.|[^;\\\n])*;)*?P:(?P<v>(?:\\.|[^;\\\n])+)",
-    r"(?m)^[ \t]*(?:\*|[\w.\-]*[A-Za-z.][\w.\-]*):(?:\d{1,5}|\*):(?:[\w.\-]+|\*):(?:[\w.\-@]+|\*):"
+    r"(?m)^[ \t]*(?:\*|(?=[\w.\-]*[A-Za-z.])[\w.\-]+):(?:\d{1,5}|\*)"
+    r":(?:[\w.\-]+|\*):(?:[\w.\-@]+|\*):"
     r"(?P<v>(?:\\.|[^\s\\])+)[ \t]*$",
 ]
 # Judged by how the value looks (`credential_like`), as the context alone says too little:
