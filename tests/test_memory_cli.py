@@ -497,3 +497,15 @@ def test_a_cached_question_with_a_secret_is_found_by_the_same_question(cli) -> N
     assert cli("cache-store", "--query", question, "--response", "rotate it").code == 0
     doc = cli("auto", "--query", question).doc
     assert doc["cache_hit"] is True and doc["cached_response"] == "rotate it"
+
+
+def test_list_total_counts_every_match_not_the_page(cli) -> None:
+    """`total` was the size of the page shown, so `list --limit 2` over five memories said 2."""
+    for n in range(5):
+        store(cli, f"Decision number {n}: keep the retry budget at {n + 3} attempts", "--tags", "t")
+    store(cli, "The staging database lives on db2 behind the VPN", "--type", "knowledge")
+    page = cli("list", "--limit", "2", "--type", "decision").doc
+    assert (page["count"], page["total"], page["has_more"]) == (2, 5, True)
+    whole = cli("list", "--type", "decision").doc
+    assert (whole["count"], whole["total"], whole["has_more"]) == (5, 5, False)
+    assert cli("list").doc["total"] == 6

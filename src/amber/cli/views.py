@@ -133,7 +133,9 @@ def _list(console: Console, doc: Doc) -> None:
         )
     console.print(table)
     if doc.get("has_more"):
-        console.print("more memories match: raise --limit")
+        console.print(
+            f"{doc.get('count')} of {doc.get('total')} matching memories shown: raise --limit"
+        )
 
 
 def _skill(console: Console, doc: Doc) -> None:

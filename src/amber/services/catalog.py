@@ -14,11 +14,22 @@ from amber.services.memory import MemoryService
 from amber.stores.base import Where
 
 
-def list_memories(memory: MemoryService, filters: Filters, limit: int) -> list[Memory]:
+def _memories(filters: Filters) -> Where:
     where = filters.where()
-    where.equals["chunk"] = 0
+    where.equals["chunk"] = 0  # a memory's first point stands for it
+    return where
+
+
+def list_memories(memory: MemoryService, filters: Filters, limit: int) -> list[Memory]:
+    """The newest `limit` memories that pass the filters."""
+    where = _memories(filters)
     hits = memory.store.scroll(memory.collection, where, limit, newest_first="created_ts")
     return [Memory.model_validate(h.payload) for h in hits]
+
+
+def count_memories(memory: MemoryService, filters: Filters) -> int:
+    """How many memories pass the filters."""
+    return memory.store.count(memory.collection, _memories(filters))
 
 
 def get_memory(memory: MemoryService, mem_id: str) -> dict[str, Any]:

@@ -273,17 +273,14 @@ def list_memories(ctx: Context, inp: ListIn) -> Document:
     project = None if inp.all_projects else ctx.scope(inp.project)
     filters = where(ctx, inp, project, include_history=inp.history)
     with ctx.runtimes.use(ctx.settings, need_embedder=False) as rt:
-        found = catalog.list_memories(rt.memory(ctx.settings), filters, inp.limit + 1)
-    shown = [m.public() for m in found[: inp.limit]]
+        memory = rt.memory(ctx.settings)
+        found = catalog.list_memories(memory, filters, inp.limit)
+        total = catalog.count_memories(memory, filters)
+    shown = [m.public() for m in found]
     for item in shown:
         item["content_preview"] = textops.preview(item["content"])
         item["timestamp"] = item["created_at"]
-    return {
-        "memories": shown,
-        "total": len(shown),
-        "count": len(shown),
-        "has_more": len(found) > inp.limit,
-    }
+    return {"memories": shown, "total": total, "count": len(shown), "has_more": total > len(shown)}
 
 
 @operation("get", GetIn)
