@@ -43,6 +43,9 @@ class Lists:
     search_depth: int  # how deep the real search's lists are (hybrid fuses these)
     # memory id -> cosines to its nearest other memories, best first (NEIGHBOURS of them)
     neighbours: dict[str, np.ndarray] = field(default_factory=dict)
+    # memory id -> its opening chunk's vector; query id -> the query's vector (unit length)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    query_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _pairs(rows: list[list]) -> Ranked:
@@ -83,31 +86,68 @@ def load_lists(folder: Path, settings: Settings, split: str = "test") -> Lists:
             np.savez_compressed(near, ids=np.array(ids), cosines=cosines)
         stored = np.load(near)
         neighbours = dict(zip(stored["ids"].tolist(), stored["cosines"], strict=True))
+        vectors = _cached_vectors(
+            settings.cache_dir / "fusion-lists" / f"{index.key}-vectors.npz",
+            lambda: _openings(index.store, index.memory.collection),
+        )
+        query_vectors = _cached_vectors(
+            settings.cache_dir / "fusion-lists" / f"{index.key}-queries-{queries_hash[:12]}.npz",
+            lambda: _embedded(index.memory, data.queries),
+        )
     finally:
         index.close()
     doc_of = evaluation.doc_ids(data)
     content = {m: data.corpus[d] for m, d in doc_of.items()}
-    return Lists(data.name, data.queries, data.qrels, found, content, doc_of, depth, neighbours)
+    return Lists(
+        data.name,
+        data.queries,
+        data.qrels,
+        found,
+        content,
+        doc_of,
+        depth,
+        neighbours,
+        vectors,
+        query_vectors,
+    )
+
+
+def _cached_vectors(
+    path: Path, compute: Callable[[], dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        found = compute()
+        np.savez_compressed(path, ids=np.array(list(found)), vectors=np.stack(list(found.values())))
+    stored = np.load(path)
+    return dict(zip(stored["ids"].tolist(), stored["vectors"], strict=True))
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def _embedded(memory: object, queries: dict[str, str]) -> dict[str, np.ndarray]:
+    """Each query's vector as the search embeds it (MemoryService.embed_query)."""
+    out = {}
+    for qid, text in queries.items():
+        vector = memory.embed_query(text)  # type: ignore[attr-defined]
+        if vector is not None:
+            out[qid] = _unit(np.asarray(vector, dtype=np.float32))
+    return out
+
+
+def _openings(store: object, collection: str) -> dict[str, np.ndarray]:
+    """Each memory's opening-chunk vector (the point `Store.dense_vectors` returns for it)."""
+    return {mid: _unit(v) for mid, v in zip(*_scrolled(store, collection, 0), strict=True)}
 
 
 def _neighbours(store: object, collection: str) -> tuple[list[str], np.ndarray]:
     """Each memory's cosines to its NEIGHBOURS nearest other memories (its first chunk against
     every chunk of the others, best chunk per memory), exactly, from the stored vectors. The
     embedded engine is read directly (research code; the Store protocol returns no vectors)."""
-    import qdrant_edge as qe
-
-    shard = store._shard(collection)  # type: ignore[attr-defined]
-    rows, offset = [], None
-    while True:
-        records, offset = shard.scroll(
-            qe.ScrollRequest(offset=offset, limit=1000, with_payload=True, with_vector=True)
-        )
-        rows.extend(records)
-        if offset is None:
-            break
+    rows = _records(store, collection)
     owners = [str(r.payload["memory_id"]) for r in rows]
-    vectors = np.array([r.vector["dense"] for r in rows], dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _unit(np.array([r.vector["dense"] for r in rows], dtype=np.float32))
     first = {
         o: i for i, (o, r) in enumerate(zip(owners, rows, strict=True)) if r.payload["chunk"] == 0
     }
@@ -126,6 +166,28 @@ def _neighbours(store: object, collection: str) -> tuple[list[str], np.ndarray]:
         top = -np.sort(-best, axis=1)[:, :NEIGHBOURS]
         out[start : start + best.shape[0], : top.shape[1]] = top
     return ids, out
+
+
+def _records(store: object, collection: str) -> list:
+    """Every point with its payload and vector, from the embedded engine directly (research
+    code; the Store protocol returns no payloads with vectors)."""
+    import qdrant_edge as qe
+
+    shard = store._shard(collection)  # type: ignore[attr-defined]
+    rows, offset = [], None
+    while True:
+        records, offset = shard.scroll(
+            qe.ScrollRequest(offset=offset, limit=1000, with_payload=True, with_vector=True)
+        )
+        rows.extend(records)
+        if offset is None:
+            return rows
+
+
+def _scrolled(store: object, collection: str, chunk: int) -> tuple[list[str], np.ndarray]:
+    rows = [r for r in _records(store, collection) if r.payload["chunk"] == chunk]
+    ids = [str(r.payload["memory_id"]) for r in rows]
+    return ids, np.array([r.vector["dense"] for r in rows], dtype=np.float32)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,15 @@ from pathlib import Path
 import numpy as np
 from fusion_lists import Lists, load_lists
 
-from amber.fusion import AdaptiveParams, Evidence, dense_weight, fuse, head_z
+from amber.fusion import (
+    AdaptiveParams,
+    Evidence,
+    FeedbackParams,
+    dense_weight,
+    feedback,
+    fuse,
+    head_z,
+)
 from amber.services import density, evaluation, signals
 from amber.settings import Settings, load_settings
 from amber.stores.bm25 import Bm25Encoder
@@ -45,6 +53,12 @@ GRID = {
 }
 # Hubness correction of the dense list: cosine - lam * mean cosine to the k nearest memories.
 HUB = [(0.0, 10)] + [(lam, k) for k in (20, 40, 70, 100) for lam in (0.25, 0.5, 0.75)]
+# The second stage (fusion.feedback), fitted after the first on the same training sets.
+FEEDBACK = {
+    "leaders": [1, 2, 3, 5],
+    "weight": [0.0, 0.25, 0.5, 0.75, 1.0],
+    "query_share": [0.0, 0.25, 0.5, 0.75],
+}
 TARGET, FLOOR, MEAN_TARGET = 0.01, -0.005, 0.02
 SOFTMIN_T = 0.005  # nDCG units: sets this far above the worst count e times less
 DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
@@ -58,6 +72,8 @@ class Query:
     qrels: dict[str, int]
     doc_of: dict[str, str]
     table: np.ndarray  # nDCG@10 by (dense weight on W, coverage constant)
+    vector: np.ndarray | None = None  # the query's, as search embeds it
+    vectors: dict[str, np.ndarray] | None = None  # memory id -> opening vector (the set's)
 
 
 def _ndcg(ranked: list[str], q: Query) -> float:
@@ -106,6 +122,7 @@ def prepare(
         d = corrected(d, lists, hub) if b else d  # one list alone is the answer as it is
         ev = signals.gather(lists.queries[qid], d, b, lists.content, bm25, depth)
         q = Query(d, b, ev, lists.qrels[qid], lists.doc_of, np.zeros(0))
+        q.vector, q.vectors = lists.query_vectors.get(qid), lists.vectors
         q.table = _table(q, depth)
         out.append(q)
     return out
@@ -147,7 +164,14 @@ def gain_grid(queries: list[Query], grid: list[AdaptiveParams], better: float) -
     return out - better
 
 
-def exact(queries: list[Query], method: str, p: AdaptiveParams | None = None) -> float:
+def exact(
+    queries: list[Query],
+    method: str,
+    p: AdaptiveParams | None = None,
+    fb: FeedbackParams | None = None,
+) -> float:
+    """Mean nDCG@10 of one method; `fb`: adaptive fusion followed by the second stage, as
+    HybridSearch runs them."""
     scores = []
     for q in queries:
         if method == "dense":
@@ -159,9 +183,10 @@ def exact(queries: list[Query], method: str, p: AdaptiveParams | None = None) ->
         elif method == "zscore":
             ranked = [m for m, _ in fuse("zscore", q.dense, q.bm25)]
         else:
-            ranked = [
-                m for m, _ in fuse("adaptive", q.dense, q.bm25, evidence=q.evidence, params=p)
-            ]
+            fused = fuse("adaptive", q.dense, q.bm25, evidence=q.evidence, params=p)
+            if fb is not None and q.vector is not None and q.vectors is not None:
+                fused = feedback(fused, q.vectors, q.vector, fb)
+            ranked = [m for m, _ in fused]
         scores.append(_ndcg(ranked, q))
     return float(np.mean(scores))
 
@@ -212,6 +237,44 @@ def fit(
     return HUB[at[0]], AdaptiveParams(grid[0].depth, coverage=GRID["coverage"][at[-1]], **chosen)
 
 
+def feedback_grid() -> list[FeedbackParams]:
+    return [
+        FeedbackParams(leaders=n, weight=w, query_share=a)
+        for n in FEEDBACK["leaders"]
+        for w in FEEDBACK["weight"]
+        for a in FEEDBACK["query_share"]
+    ]
+
+
+def feedback_gains(queries: list[Query], p: AdaptiveParams, better: float) -> np.ndarray:
+    """Mean nDCG minus the better single signal for every second-stage grid point, laid out
+    on the grid's axes (FEEDBACK order), after adaptive fusion with `p`."""
+    grid = feedback_grid()
+    total = np.zeros(len(grid))
+    for q in queries:
+        if not q.dense or not q.bm25:
+            total += _ndcg([m for m, _ in (q.dense or q.bm25)], q)
+            continue
+        fused = fuse("adaptive", q.dense, q.bm25, evidence=q.evidence, params=p)
+        for n, fb in enumerate(grid):
+            ranked = fused if q.vector is None else feedback(fused, q.vectors or {}, q.vector, fb)
+            total[n] += _ndcg([m for m, _ in ranked], q)
+    shape = [len(v) for v in FEEDBACK.values()]
+    return (total / len(queries) - better).reshape(shape)
+
+
+def fit_feedback(gains: dict[str, np.ndarray]) -> FeedbackParams:
+    """The second stage's constants, chosen as `fit` chooses the first's: a soft minimum over
+    the training sets, then each grid point's mean with its neighbours."""
+    cubes = np.stack(list(gains.values()))
+    low = np.nanmin(cubes)
+    soft = low - SOFTMIN_T * np.log(np.exp(-(cubes - low) / SOFTMIN_T).sum(axis=0))
+    value = _smooth(soft[None])[0]  # _smooth leaves its first axis alone
+    at = np.unravel_index(int(np.argmax(value)), value.shape)
+    chosen = {k: v[i] for (k, v), i in zip(FEEDBACK.items(), at, strict=True)}
+    return FeedbackParams(**chosen)
+
+
 def verdict(gain: float) -> str:
     if gain >= TARGET:
         return "meets"
@@ -223,11 +286,14 @@ def row(
     variants: dict[tuple[float, int], list[Query]],
     hub: tuple[float, int],
     p: AdaptiveParams,
+    fb: FeedbackParams,
 ) -> dict:
-    """One set scored with (hub, p); the single signals and the old hybrid are uncorrected."""
+    """One set scored with (hub, p, fb); the single signals and the old hybrid are
+    uncorrected. `first_stage` is adaptive fusion alone, `new_hybrid` the search as it runs."""
     base, qs = variants[HUB[0]], variants[hub]
     bm25, dense = exact(base, "bm25"), exact(base, "dense")
-    new, old = exact(qs, "adaptive", p), exact(base, "zscore")
+    first, new = exact(qs, "adaptive", p), exact(qs, "adaptive", p, fb)
+    old = exact(base, "zscore")
     best = max(bm25, dense)
     return {
         "dataset": name,
@@ -236,12 +302,15 @@ def row(
         "dense": dense,
         "dense_corrected": exact(qs, "dense"),
         "old_hybrid": old,
+        "first_stage": first,
         "new_hybrid": new,
         "gain": new - best,
+        "first_stage_gain": first - best,
         "old_gain": old - best,
         "verdict": verdict(new - best),
         "params": asdict(p),
         "hubness": {"lambda": hub[0], "k": hub[1]},
+        "feedback": asdict(fb),
     }
 
 
@@ -250,21 +319,25 @@ def render(rows: list[dict], title: str) -> str:
         title,
         "",
         "| set | queries | BM25 | dense | hub λ, k | dense corrected | old hybrid (z-score) |"
-        " new hybrid | gain vs better single | verdict |",
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
+        " fusion alone | second stage: leaders, weight, query share | new hybrid |"
+        " gain vs better single | verdict |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
     ]
     for r in rows:
-        hub = r["hubness"]
+        hub, fb = r["hubness"], r["feedback"]
         lines.append(
             f"| {r['dataset']} | {r['queries']} | {r['bm25']:.3f} | {r['dense']:.3f} | "
             f"{hub['lambda']:g}, {hub['k']} | {r['dense_corrected']:.3f} | "
-            f"{r['old_hybrid']:.3f} ({r['old_gain']:+.3f}) | {r['new_hybrid']:.3f} | "
+            f"{r['old_hybrid']:.3f} ({r['old_gain']:+.3f}) | "
+            f"{r['first_stage']:.3f} ({r['first_stage_gain']:+.3f}) | "
+            f"{fb['leaders']}, {fb['weight']:g}, {fb['query_share']:g} | {r['new_hybrid']:.3f} | "
             f"{r['gain']:+.3f} | {r['verdict']} |"
         )
     mean = float(np.mean([r["gain"] for r in rows]))
     old = float(np.mean([r["old_gain"] for r in rows]))
+    first = float(np.mean([r["first_stage_gain"] for r in rows]))
     ok = "meets" if mean >= MEAN_TARGET else "short of +0.02"
-    lines.append(f"| mean gain | | | | | | {old:+.3f} | | {mean:+.3f} | {ok} |")
+    lines.append(f"| mean gain | | | | | | {old:+.3f} | {first:+.3f} | | | {mean:+.3f} | {ok} |")
     return "\n".join(lines)
 
 
@@ -292,22 +365,38 @@ def main(argv: list[str]) -> int:
         base = variants[HUB[0]]
         better = max(exact(base, "dense"), exact(base, "bm25"))
         gains[name] = np.stack([gain_grid(variants[h], grid, better) for h in hubs])
+    second: dict[tuple, np.ndarray] = {}  # (set, hub, p) -> second-stage gains
+
+    def stage_two(names: list[str], hub: tuple[float, int], p: AdaptiveParams) -> FeedbackParams:
+        for n in names:
+            if (n, hub, p) not in second:
+                sys.stderr.write(f"second stage on {n} after {hub}, {asdict(p)}\n")
+                base = sets[n][HUB[0]]
+                better = max(exact(base, "dense"), exact(base, "bm25"))
+                second[n, hub, p] = feedback_gains(sets[n][hub], p, better)
+        return fit_feedback({n: second[n, hub, p] for n in names})
+
     lodo = []
     for held in sets:
         hub, p = fit({n: g for n, g in gains.items() if n != held}, grid)
-        lodo.append(row(held, sets[held], hubs[hubs.index(hub)], p))
+        fb = stage_two([n for n in sets if n != held], hub, p)
+        lodo.append(row(held, sets[held], hubs[hubs.index(hub)], p, fb))
     final_hub, final = fit(gains, grid)
-    shipped = AdaptiveParams()
+    final_fb = stage_two(list(sets), final_hub, final)
+    shipped, shipped_fb = AdaptiveParams(), FeedbackParams()
     shipped_hub = (Settings.model_fields["hubness"].default, density.K)
-    fitted = [row(n, v, final_hub, final) for n, v in sets.items()]
+    fitted = [row(n, v, final_hub, final, final_fb) for n, v in sets.items()]
     print(render(lodo, "Leave-one-dataset-out (each set scored with constants fitted without it)"))
     print()
-    title = f"Fitted on every set (in-sample): hubness {final_hub}, {asdict(final)}"
+    title = (
+        f"Fitted on every set (in-sample): hubness {final_hub}, {asdict(final)}, "
+        f"second stage {asdict(final_fb)}"
+    )
     print(render(fitted, title))
-    if final != shipped or final_hub != shipped_hub:
+    if final != shipped or final_hub != shipped_hub or final_fb != shipped_fb:
         print(
-            f"\nNOTE: amber ships hubness {shipped_hub} and {asdict(shipped)}, not the "
-            "constants fitted here."
+            f"\nNOTE: amber ships hubness {shipped_hub}, {asdict(shipped)} and second stage "
+            f"{asdict(shipped_fb)}, not the constants fitted here."
         )
     if args.json:
         doc = {
@@ -317,6 +406,8 @@ def main(argv: list[str]) -> int:
             "fitted_hubness": {"lambda": final_hub[0], "k": final_hub[1]},
             "shipped": asdict(shipped),
             "shipped_hubness": {"lambda": shipped_hub[0], "k": shipped_hub[1]},
+            "fitted_feedback": asdict(final_fb),
+            "shipped_feedback": asdict(shipped_fb),
         }
         args.json.write_text(json.dumps(doc, indent=2) + "\n")
     return 0

@@ -105,6 +105,24 @@ def test_the_lodo_fit_prefers_a_plateau_to_a_lone_spike_and_weighs_the_worst_set
     )
 
 
+def test_the_second_stage_fit_follows_the_training_sets_and_may_turn_it_off() -> None:
+    import numpy as np
+
+    lodo = _lodo()
+    shape = [len(v) for v in lodo.FEEDBACK.values()]
+    w = lodo.FEEDBACK["weight"]
+    helps = {name: np.zeros(shape) for name in "ab"}
+    for g in helps.values():
+        g[0, w.index(0.5) :, 1:3] = 0.01  # leaders 1, weight 0.5 and up, query share 0.25-0.5
+    chosen = lodo.fit_feedback(helps)
+    assert chosen.leaders == 1 and chosen.weight >= 0.5 and chosen.query_share in (0.25, 0.5)
+    hurts = {name: np.zeros(shape) for name in "ab"}
+    for g in hurts.values():
+        g[:, 1:, :] = -0.01  # every weight above 0 loses
+    hurts["a"][0, 1, 0] = 0.05  # one set's lone spike does not turn it on
+    assert lodo.fit_feedback(hurts).weight == 0.0
+
+
 def test_opening_cost_benchmark_times_both_dense_lists(tmp_path: Path, home: Path) -> None:
     data = tmp_path / "tiny"
     (data / "qrels").mkdir(parents=True)

@@ -232,6 +232,8 @@ def test_lodo_script_prints_the_table_with_targets_and_verdicts(
         assert r["gain"] == pytest.approx(r["new_hybrid"] - best)
         assert r["verdict"] in ("meets", "holds, short of +0.01", "LOSES")
     assert set(doc["fitted"]) == set(doc["shipped"])
+    assert set(doc["fitted_feedback"]) == set(doc["shipped_feedback"]) >= {"weight", "leaders"}
+    assert all(r["first_stage"] > 0 and "weight" in r["feedback"] for r in doc["lodo"])
     assert list((home / "eval-index").iterdir())  # the script searched amber eval's indexes
 
 

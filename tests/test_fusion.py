@@ -7,7 +7,17 @@ import statistics
 import pytest
 
 from amber import text as textops
-from amber.fusion import AdaptiveParams, Evidence, dbsf, dense_weight, fuse, rrf, zscore
+from amber.fusion import (
+    AdaptiveParams,
+    Evidence,
+    FeedbackParams,
+    dbsf,
+    dense_weight,
+    feedback,
+    fuse,
+    rrf,
+    zscore,
+)
 from amber.services import signals
 from amber.services.evaluation import ndcg_at
 from amber.stores.base import Where
@@ -247,7 +257,14 @@ def test_search_fuses_adaptively_from_the_stored_content(tmp_path) -> None:
         hits = memory.store.get(memory.collection, signals.head_ids(dense, sparse, 20))
         contents = {h.id: h.payload["content"] for h in hits}
         evidence = signals.gather(query, dense, sparse, contents, memory.bm25, 20)
-        assert remembered == fuse("adaptive", dense, sparse, evidence=evidence)
+        first = fuse("adaptive", dense, sparse, evidence=evidence)
+        head = [m for m, _ in first[:30]]
+        vectors = memory.store.dense_vectors(memory.collection, head)
+        assert len(vectors) == len(head)  # every head memory's opening vector
+        assert remembered == feedback(first, vectors, memory.embed_query(query))
+        memory.config.feedback = 0.0  # the second stage off: fusion alone
+        assert memory.hybrid.combine(dense, sparse, query) == first
+        memory.config.feedback = 0.5
         assert evidence.coverage and max(evidence.coverage.values()) > 0.5
         found = memory.hybrid.search(query, Filters(), 3)
         assert found[0].memory.content.startswith("The staging deploy failed")
@@ -487,3 +504,28 @@ def test_equal_scores_are_ordered_by_memory_id_whatever_the_insertion_order(tmp_
         finally:
             store.close()
     assert orders[0] == orders[1] == sorted(orders[0])
+
+
+def test_feedback_moves_up_what_resembles_the_leader() -> None:
+    """The second stage: d, fused last, is nearly the leader a, so it passes c; with more
+    weight it passes b too. The leader stays first."""
+    fused = [("a", 4.0), ("b", 3.0), ("c", 2.0), ("d", 1.0)]
+    vectors = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.0, 1.0], "d": [0.9, 0.1]}
+    assert [m for m, _ in feedback(fused, vectors, [1.0, 0.0])] == ["a", "b", "d", "c"]
+    strong = FeedbackParams(weight=2.0)
+    assert [m for m, _ in feedback(fused, vectors, [1.0, 0.0], strong)] == ["a", "d", "b", "c"]
+    toward_query = FeedbackParams(weight=2.0, query_share=1.0)  # no leader: the query alone
+    assert [m for m, _ in feedback(fused, vectors, [0.0, 1.0], toward_query)][:2] == ["b", "c"]
+
+
+def test_feedback_leaves_lists_it_cannot_read_and_keeps_the_tail() -> None:
+    fused = [("a", 3.0), ("b", 2.0), ("c", 1.0), ("t1", 0.5), ("t2", 0.4)]
+    vectors = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [1.0, 0.1]}
+    assert feedback(fused[:2], vectors, [1.0, 0.0]) == fused[:2]  # under three candidates
+    assert feedback(fused, {"b": [0.0, 1.0]}, [1.0, 0.0]) == fused  # no leader's vector
+    assert feedback(fused, vectors, [1.0, 0.0], FeedbackParams(weight=0.0)) == fused
+    out = feedback(fused, vectors, [1.0, 0.0], FeedbackParams(head=3, weight=2.0))
+    assert [m for m, _ in out] == ["a", "c", "b", "t1", "t2"]  # the tail below, in order
+    assert out[2][1] > out[3][1] > out[4][1]
+    missing = feedback(fused, {"a": [1.0, 0.0], "c": [0.0, 1.0]}, [1.0, 0.0], FeedbackParams(3))
+    assert [m for m, _ in missing][:1] == ["a"] and len(missing) == len(fused)

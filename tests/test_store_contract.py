@@ -136,6 +136,18 @@ def test_upsert_and_get_roundtrip_payload(store: Store) -> None:
     assert store.get(SPEC.name, []) == []
 
 
+def test_dense_vectors_of_points(store: Store) -> None:
+    """The second stage of search reads the stored vectors of the fused head; a point stored
+    without one (its embedding pending) and an unknown id are left out."""
+    store.ensure(SPEC)
+    store.upsert(SPEC.name, [point("a"), point("b"), point("c", dense=False)])
+    found = store.dense_vectors(SPEC.name, [pid("a"), pid("b"), pid("c"), pid("e")])
+    assert sorted(found) == sorted([pid("a"), pid("b")])
+    for name in ("a", "b"):
+        assert cosine(found[pid(name)], DOCS[name][1]) == pytest.approx(1.0, abs=1e-6)
+    assert store.dense_vectors(SPEC.name, []) == {}
+
+
 def test_get_several_ids(filled: Store) -> None:
     hits = filled.get(SPEC.name, [pid("a"), pid("c"), pid("missing")])
     assert sorted(names(hits)) == ["a", "c"]

@@ -85,6 +85,7 @@ def retrieval_config(s: Settings) -> RetrievalConfig:
         near_duplicate=s.near_duplicate_threshold,
         invalidate=s.invalidate_threshold,
         hubness=s.hubness,
+        feedback=s.feedback,
         query_dates=s.query_dates,
         recency=s.recency,
         recency_half_life_days=s.recency_half_life_days,

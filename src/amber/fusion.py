@@ -7,6 +7,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 Ranked = Sequence[tuple[str, float]]  # (id, score), best first
 
 
@@ -181,3 +183,54 @@ def fuse(
     else:
         raise ValueError(f"unknown fusion method {method!r}")
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@dataclass(frozen=True)
+class FeedbackParams:
+    """The second stage: the fused head rescored by its similarity to an expanded query (the
+    query's vector and its leaders' mean, in proportion). Fitted leave-one-dataset-out after
+    the adaptive constants (benchmarks/fusion_lodo.py); these are the fit on every set."""
+
+    head: int = 30  # leading fused candidates that are rescored
+    leaders: int = 1  # of them, those whose mean vector expands the query
+    weight: float = 0.5  # z units of similarity added to each candidate's fused z-score
+    query_share: float = 0.25  # the query's share of the expanded query
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() or 1.0)
+
+
+def feedback(
+    fused: Ranked,
+    vectors: Mapping[str, Sequence[float]],
+    query: Sequence[float],
+    params: FeedbackParams | None = None,
+) -> list[tuple[str, float]]:
+    """Rescore the fused head: each candidate's z-score among the head plus `weight` times
+    the z-score of its cosine to `query_share * query + (1 - query_share) * mean(leaders)`
+    (pseudo-relevance feedback: memories like the ones fusion put first move up). A candidate
+    without a vector takes the head's mean similarity; the tail keeps its order below. With
+    fewer than three candidates, or no leader's vector, the list is returned as it is."""
+    p = params or FeedbackParams()
+    head = list(fused[: p.head])
+    known = [i for i, _ in head if i in vectors]
+    if len(head) < 3 or p.weight == 0 or not any(i in vectors for i, _ in head[: p.leaders]):
+        return list(fused)
+    rows = np.array([vectors[i] for i in known], dtype=np.float64)
+    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    at = {i: n for n, i in enumerate(known)}
+    leaders = rows[[at[i] for i, _ in head[: p.leaders] if i in at]].mean(axis=0)
+    q = np.asarray(query, dtype=np.float64)
+    q = q / (np.linalg.norm(q) or 1.0)
+    cos = rows @ (p.query_share * q + (1 - p.query_share) * leaders)
+    typical = float(cos.mean())
+    similarity = _z(np.array([cos[at[i]] if i in at else typical for i, _ in head]))
+    fused_z = _z(np.array([s for _, s in head], dtype=np.float64))
+    rescored = [
+        (item, float(z + p.weight * sim))
+        for (item, _), z, sim in zip(head, fused_z, similarity, strict=True)
+    ]
+    rescored.sort(key=lambda kv: (-kv[1], kv[0]))
+    floor = rescored[-1][1] - 1.0
+    return rescored + [(item, floor - n) for n, (item, _) in enumerate(fused[p.head :])]

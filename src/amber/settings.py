@@ -113,6 +113,13 @@ class Settings(BaseModel):
         description="dense score less this times a memory's density (mean cosine to its 40 "
         "nearest memories); 0 turns the correction off",
     )
+    feedback: float = Field(
+        0.5,
+        ge=0,
+        le=5,
+        description="the fused head rescored by similarity to the query and the first memory "
+        "fusion found, with this weight; 0 turns the second stage off",
+    )
     query_dates: bool = Field(
         True,
         description="a date a query names (yesterday, last week, in May 2023) prefers the "

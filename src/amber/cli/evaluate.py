@@ -14,7 +14,7 @@ from amber.cli.options import Commands, JsonOpt, cli_settings
 from amber.cli.progress import Progress
 from amber.cli.render import emit, wants_json
 from amber.errors import InvalidInput
-from amber.fusion import AdaptiveParams
+from amber.fusion import AdaptiveParams, FeedbackParams
 
 commands = Commands()
 FUSIONS = ("adaptive", "zscore", "rrf", "dbsf")
@@ -123,6 +123,7 @@ def eval_(
             "bm25_avg_len": settings.bm25_avg_len,
             "adaptive": asdict(AdaptiveParams(depth=settings.fusion_depth)),
             "hubness": settings.hubness,
+            "feedback": asdict(FeedbackParams(weight=settings.feedback)),
             "query_dates": settings.query_dates,
             "recency": settings.recency,
         },

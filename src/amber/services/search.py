@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from amber import text as textops
-from amber.fusion import fuse
+from amber.fusion import FeedbackParams, feedback, fuse
 from amber.models import Memory, ScoredMemory, SignalScore
 from amber.services import density, signals, temporal
 from amber.services.layout import Filters, validate_query
@@ -44,6 +44,7 @@ class RetrievalConfig:
     near_duplicate: float = 0.95
     invalidate: float = 0.55
     hubness: float = 0.5  # dense score - hubness * density (0: off)
+    feedback: float = FeedbackParams.weight  # the second stage's weight (0: off)
     query_dates: bool = True  # prefer memories stored in the span a query's dates name
     recency: float = 0.0  # weight of the recency prior (0: off)
     recency_half_life_days: float = 30.0
@@ -188,7 +189,20 @@ class HybridSearch:
                 depth=cfg.fusion_depth,
                 evidence=evidence,
             )
+            out.ranked = self._feedback(out.ranked, text)
         return self._in_time(out, text, now)
+
+    def _feedback(self, ranked: Ranked, query: str) -> Ranked:
+        """The second stage (`fusion.feedback`): the fused head rescored by its similarity to
+        the query and the memory fusion put first, from their stored vectors."""
+        params = FeedbackParams(weight=self.config.feedback)
+        if params.weight <= 0 or len(ranked) < 3:
+            return ranked
+        vector = self.embed_query(query)  # the one the candidates had, kept by MemoryService
+        if vector is None:
+            return ranked
+        head = [i for i, _ in ranked[: params.head]]
+        return feedback(ranked, self.store.dense_vectors(self.collection, head), vector, params)
 
     def _in_time(self, out: Fused, text: str, now: float | None) -> Fused:
         """A date the query names and the recency prior, applied to the fused head; a query

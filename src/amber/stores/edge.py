@@ -292,6 +292,13 @@ class EdgeStore:
             return []
         return [_hit(r) for r in self._shard(name).retrieve([_pid(i) for i in ids], True, False)]
 
+    def dense_vectors(self, name: str, ids: list[str]) -> dict[str, list[float]]:
+        """The dense vectors of the points `ids` (a memory's id is its first point's)."""
+        if not ids:
+            return {}
+        found = self._shard(name).retrieve([_pid(i) for i in ids], False, True)
+        return {str(r.id): list(r.vector[DENSE]) for r in found if DENSE in (r.vector or {})}
+
     def _query(
         self, name: str, query: Any, where: Where, limit: int, fields: tuple[str, ...] | None
     ) -> list[Hit]:

@@ -209,6 +209,24 @@ class ServerStore:
         )
         return [_hit(r) for r in records]
 
+    def dense_vectors(self, name: str, ids: list[str]) -> dict[str, list[float]]:
+        """The dense vectors of the points `ids` (a memory's id is its first point's)."""
+        if not ids:
+            return {}
+        records = self._call(
+            self._client.retrieve,
+            name,
+            ids=[_pid(i) for i in ids],
+            with_payload=False,
+            with_vectors=[DENSE],
+        )
+        out = {}
+        for r in records:
+            vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
+            if vector is not None:
+                out[str(r.id)] = list(vector)
+        return out
+
     def _query(
         self,
         name: str,
