@@ -146,3 +146,25 @@ def test_opening_cost_benchmark_times_both_dense_lists(tmp_path: Path, home: Pat
     )
     assert float(old_ms) > 0 and float(new_ms) > 0 and float(ratio) > 0
     assert extra == "0%", stdout  # a corpus this small puts every opening among the hits
+
+
+def test_feedback_cost_benchmark_times_fusion_with_and_without_the_second_stage(
+    tmp_path: Path, home: Path
+) -> None:
+    data = tmp_path / "tiny"
+    (data / "qrels").mkdir(parents=True)
+    docs = {
+        f"d{i}": f"Deploy note {i}: the staging deploy {i} rolled back at step {i}."
+        for i in range(8)
+    }
+    with (data / "corpus.jsonl").open("w") as out:
+        for doc, text in docs.items():
+            out.write(json.dumps({"_id": doc, "title": "", "text": text}) + "\n")
+    with (data / "queries.jsonl").open("w") as out:
+        out.write(json.dumps({"_id": "q1", "text": "why did the staging deploy roll back"}) + "\n")
+    (data / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td3\t1\n")
+    stdout = bench(tmp_path, home, "feedback_cost.py", str(data))
+    _name, off_ms, on_ms, ratio = next(
+        line.split() for line in stdout.splitlines() if line.startswith("tiny")
+    )
+    assert float(off_ms) > 0 and float(on_ms) > 0 and float(ratio) > 0
