@@ -145,3 +145,23 @@ def test_auto_any_query_answers_or_refuses_cleanly(seeded, query: str) -> None:
     assert res.code in (0, 1, 2), (res.code, res.stderr[:300])
     if res.code in (0, 1):
         assert res.doc["status"] in ("cache_hit", "memory_match", "no_match")
+
+
+def test_content_from_an_unreadable_stdin_is_refused_cleanly(cli, tmp_path: Path) -> None:
+    """`--content -` reads stdin; a stdin that cannot be read (a closed descriptor, a
+    harness that forbids it) was an internal error with a traceback in the log."""
+    import io
+
+    from amber.cli.invocation import Invocation
+
+    class Unreadable(io.RawIOBase):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("Bad file descriptor")
+
+    call = Invocation(env={}, cwd=tmp_path, stdin=Unreadable())  # type: ignore[arg-type]
+    with pytest.raises(Exception) as refused:
+        call.read_stdin(10)
+    assert type(refused.value).__name__ == "InvalidInput" and "stdin" in str(refused.value)
+    res = cli("store", "--content", "-")  # pytest's captured stdin refuses to be read
+    assert res.code == 2, res.stderr
+    assert res.error["error"] == "invalid_input" and "stdin" in res.error["message"]

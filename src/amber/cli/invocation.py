@@ -39,8 +39,14 @@ class Invocation:
         on seeing limit bytes; nothing unbounded is ever read)."""
         if self.stdin is None and sys.stdin is None:
             raise InvalidInput("stdin is closed", hint="pipe the text in, or pass it as --content")
-        stream = self.stdin if self.stdin is not None else sys.stdin.buffer
-        return stream.read(limit)
+        try:
+            stream = self.stdin if self.stdin is not None else sys.stdin.buffer
+            return stream.read(limit)
+        except (OSError, ValueError) as exc:  # a closed or unreadable descriptor
+            raise InvalidInput(
+                f"stdin could not be read ({exc})",
+                hint="pipe the text in, or pass it as --content (- reads stdin)",
+            ) from exc
 
     def stdin_is_tty(self) -> bool:
         if self.stdin_tty is not None:

@@ -149,9 +149,9 @@ class HybridSearch:
         """The one place search fuses its two lists. Adaptive fusion also reads the query (by
         default the one the last `candidates` call searched) and the stored content of both
         lists' heads: their code share and how many of the query's terms each one holds.
-        Dense candidates are scored less the more crowded their neighbourhood (density), and
-        a date the query names, asked at `now` (default: this moment), prefers the memories
-        stored then."""
+        Dense candidates are scored less the more crowded their neighbourhood (density), the
+        fused head is rescored by the second stage (`_feedback`), and a date the query names,
+        asked at `now` (default: this moment), prefers the memories stored then."""
         return self._fuse(dense, sparse, query, now).ranked
 
     def _fuse(
