@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from amber.compose import scratch_memory
-from amber.services import evaluation
-from amber.services.eval_index import open_index
+from cached_indexes import each_index
+
 from amber.settings import load_settings
 from amber.stores.base import Where
 
@@ -32,26 +31,19 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(embedder="builtin")
     print(f"{'set':<16} {'fusion ms':>10} {'+ second stage ms':>18} {'ratio':>6}")
-    for folder in evaluation.dataset_folders(args.datasets):
-        data = evaluation.load_beir(folder, "test", args.queries)
-        index = open_index(
-            lambda path: scratch_memory(settings, path), settings.home / "eval-index", data
-        )
-        try:
-            search, weight = index.memory.hybrid, index.memory.hybrid.config.feedback
-            off, on = [], []
-            for turn, text in enumerate(data.queries.values()):
-                dense, sparse = search.candidates(text, Where(), search.config.candidates)
-                search.combine(dense, sparse, text)  # warm: both then read the same pages
-                pair = [(0.0, off), (weight, on)]
-                for value, times in pair if turn % 2 else pair[::-1]:  # neither always first
-                    search.config.feedback = value
-                    started = time.perf_counter()
-                    search.combine(dense, sparse, text)
-                    times.append((time.perf_counter() - started) * 1000)
-            search.config.feedback = weight
-        finally:
-            index.close()
+    for data, index in each_index(args.datasets, settings, args.queries):
+        search, weight = index.memory.hybrid, index.memory.hybrid.config.feedback
+        off, on = [], []
+        for turn, text in enumerate(data.queries.values()):
+            dense, sparse = search.candidates(text, Where(), search.config.candidates)
+            search.combine(dense, sparse, text)  # warm: both then read the same pages
+            pair = [(0.0, off), (weight, on)]
+            for value, times in pair if turn % 2 else pair[::-1]:  # neither always first
+                search.config.feedback = value
+                started = time.perf_counter()
+                search.combine(dense, sparse, text)
+                times.append((time.perf_counter() - started) * 1000)
+        search.config.feedback = weight
         base, new = statistics.median(off), statistics.median(on)
         print(f"{data.name:<16} {base:>10.2f} {new:>18.2f} {new / base:>6.2f}", flush=True)
     return 0

@@ -19,9 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from amber.compose import scratch_memory
-from amber.services import evaluation
-from amber.services.eval_index import open_index
+from cached_indexes import each_index
+
 from amber.services.search import RANKED, HybridSearch, Ranked
 from amber.settings import load_settings
 from amber.stores.base import Hit, Where
@@ -56,28 +55,21 @@ def main(argv: list[str]) -> int:
     settings = load_settings(embedder="builtin")
     head = ("set", "best chunk ms", "with opening ms", "ratio", "extra search")
     print(f"{head[0]:<16} {head[1]:>14} {head[2]:>16} {head[3]:>6} {head[4]:>13}")
-    for folder in evaluation.dataset_folders(args.datasets):
-        data = evaluation.load_beir(folder, "test", args.queries)
-        index = open_index(
-            lambda path: scratch_memory(settings, path), settings.home / "eval-index", data
+    for data, index in each_index(args.datasets, settings, args.queries):
+        shipped = index.memory.hybrid
+        baseline = BestChunkOnly(
+            shipped.store, shipped.collection, shipped.bm25, shipped.config, shipped.embed_query
         )
-        try:
-            shipped = index.memory.hybrid
-            baseline = BestChunkOnly(
-                shipped.store, shipped.collection, shipped.bm25, shipped.config, shipped.embed_query
-            )
-            depth = shipped.config.candidates
-            old, new, extra = [], [], 0
-            for turn, text in enumerate(data.queries.values()):
-                vector = index.memory.embedder.embed_query(text).tolist()
-                dense_ms(shipped, vector, depth)  # warm: both then read the same pages
-                pair = [(baseline, old), (shipped, new)]
-                for search, times in pair if turn % 2 else pair[::-1]:  # neither always first
-                    took, searched = dense_ms(search, vector, depth)
-                    times.append(took)
-                extra += searched
-        finally:
-            index.close()
+        depth = shipped.config.candidates
+        old, new, extra = [], [], 0
+        for turn, text in enumerate(data.queries.values()):
+            vector = index.memory.embedder.embed_query(text).tolist()
+            dense_ms(shipped, vector, depth)  # warm: both then read the same pages
+            pair = [(baseline, old), (shipped, new)]
+            for search, times in pair if turn % 2 else pair[::-1]:  # neither always first
+                took, searched = dense_ms(search, vector, depth)
+                times.append(took)
+            extra += searched
         a, b = statistics.median(old), statistics.median(new)
         print(
             f"{data.name:<16} {a:>14.2f} {b:>16.2f} {b / a:>6.2f} "
