@@ -219,6 +219,13 @@ def _smooth(value: np.ndarray) -> np.ndarray:
     return value
 
 
+def _soft_min(cubes: np.ndarray) -> np.ndarray:
+    """A soft minimum over the first axis (the training sets), SOFTMIN_T wide: the worst set
+    weighs most, but one set alone does not decide."""
+    low = np.nanmin(cubes)
+    return low - SOFTMIN_T * np.log(np.exp(-(cubes - low) / SOFTMIN_T).sum(axis=0))
+
+
 def fit(
     gains: dict[str, np.ndarray], grid: list[AdaptiveParams]
 ) -> tuple[tuple[float, int], AdaptiveParams]:
@@ -226,9 +233,7 @@ def fit(
     that make the choice carry to a set it never saw: a soft minimum over the sets
     (SOFTMIN_T: the worst sets weigh most, but one set alone does not decide), then the mean
     of that over each point's grid neighbours (the middle of a plateau, not a lucky spike)."""
-    cubes = np.stack([_cube(g, grid) for g in gains.values()])
-    low = np.nanmin(cubes)
-    soft = low - SOFTMIN_T * np.log(np.exp(-(cubes - low) / SOFTMIN_T).sum(axis=0))
+    soft = _soft_min(np.stack([_cube(g, grid) for g in gains.values()]))
     value = _smooth(soft)
     value[np.isnan(soft)] = -np.inf
     at = np.unravel_index(int(np.argmax(value)), value.shape)
@@ -266,9 +271,7 @@ def feedback_gains(queries: list[Query], p: AdaptiveParams, better: float) -> np
 def fit_feedback(gains: dict[str, np.ndarray]) -> FeedbackParams:
     """The second stage's constants, chosen as `fit` chooses the first's: a soft minimum over
     the training sets, then each grid point's mean with its neighbours."""
-    cubes = np.stack(list(gains.values()))
-    low = np.nanmin(cubes)
-    soft = low - SOFTMIN_T * np.log(np.exp(-(cubes - low) / SOFTMIN_T).sum(axis=0))
+    soft = _soft_min(np.stack(list(gains.values())))
     value = _smooth(soft[None])[0]  # _smooth leaves its first axis alone
     at = np.unravel_index(int(np.argmax(value)), value.shape)
     chosen = {k: v[i] for (k, v), i in zip(FEEDBACK.items(), at, strict=True)}
