@@ -214,13 +214,13 @@ def feedback(
     fewer than three candidates, or no leader's vector, the list is returned as it is."""
     p = params or FeedbackParams()
     head = list(fused[: p.head])
-    known = [i for i, _ in head if i in vectors]
-    if len(head) < 3 or p.weight == 0 or not any(i in vectors for i, _ in head[: p.leaders]):
+    at = {i: n for n, i in enumerate(i for i, _ in head if i in vectors)}  # rows of `rows`
+    leading = [at[i] for i, _ in head[: p.leaders] if i in at]
+    if len(head) < 3 or p.weight == 0 or not leading:
         return list(fused)
-    rows = np.array([vectors[i] for i in known], dtype=np.float64)
+    rows = np.array([vectors[i] for i in at], dtype=np.float64)
     rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-    at = {i: n for n, i in enumerate(known)}
-    leaders = rows[[at[i] for i, _ in head[: p.leaders] if i in at]].mean(axis=0)
+    leaders = rows[leading].mean(axis=0)
     q = np.asarray(query, dtype=np.float64)
     q = q / (np.linalg.norm(q) or 1.0)
     cos = rows @ (p.query_share * q + (1 - p.query_share) * leaders)
